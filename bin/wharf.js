@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The `wharf` CLI entry: runs the compiled CLI (build it with `npm run build`).
+import '../dist/cli/main.js';
