@@ -1,0 +1,32 @@
+import { WharfError } from './errors.js';
+
+// User-supplied names reach paths, hostnames and argv: only this shape is allowed.
+// It is a DNS label, so `<service>-<environment>.<base>` is always a valid host.
+export const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+
+export function checkName(kind: string, value: string): string {
+  if (!NAME_PATTERN.test(value)) {
+    throw new WharfError('INVALID_NAME', `${kind} name '${value}' is not allowed`, {
+      hint: `Use 1-40 lowercase letters, digits and dashes, starting and ending with a letter or digit (e.g. '${suggestName(value)}').`,
+    });
+  }
+  return value;
+}
+
+export function suggestName(value: string): string {
+  const cleaned = value
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/g, '');
+  return cleaned || 'app';
+}
+
+// Ids Wharf makes itself: a prefix and random hex. Checked before they reach a path too.
+export const ID_PATTERN = /^[a-z]{2,4}_[a-z0-9]{8,32}$/;
+
+export function checkId(value: string): string {
+  if (!ID_PATTERN.test(value)) throw new WharfError('BAD_REQUEST', `'${value}' is not a valid id`);
+  return value;
+}

@@ -1,0 +1,39 @@
+import os from 'node:os';
+import path from 'node:path';
+
+// Where Wharf keeps its state: WHARF_HOME, default ~/.wharf. One function per place so
+// that no module builds these paths by hand.
+
+export interface WharfPaths {
+  home: string;
+  database: string;
+  run: string;
+  routerSocket: string;
+  routerPidFile: string;
+  routerTable: string;
+  replicas: string;
+  sources: string;
+  releases: string;
+  logs: string;
+  accessLog: string;
+  cliConfig: string;
+}
+
+export function wharfPaths(home = process.env.WHARF_HOME ?? path.join(os.homedir(), '.wharf')): WharfPaths {
+  const run = path.join(home, 'run');
+  const logs = path.join(home, 'logs');
+  return {
+    home,
+    database: path.join(home, 'wharf.db'),
+    run,
+    routerSocket: path.join(run, 'router.sock'),
+    routerPidFile: path.join(run, 'router.pid'),
+    routerTable: path.join(home, 'router', 'routes.json'),
+    replicas: path.join(run, 'replicas'),
+    sources: path.join(home, 'sources'),
+    releases: path.join(home, 'releases'),
+    logs,
+    accessLog: path.join(logs, 'router', 'access.log'),
+    cliConfig: process.env.WHARF_CONFIG ?? path.join(home, 'config.json'),
+  };
+}

@@ -1,0 +1,86 @@
+import type { RestartPolicy } from './settings.js';
+
+// The seam between the deploy pipeline and whatever runs replicas: processes today,
+// Docker containers and Swarm tasks later. Everything is addressed by replicaId.
+
+export interface LivenessSpec {
+  /** HTTP path probed on the replica's port; null probes a TCP connect. */
+  path: string | null;
+  intervalMs: number;
+  timeoutMs: number;
+  failureThreshold: number;
+}
+
+export interface ReplicaSpec {
+  replicaId: string;
+  deploymentId: string;
+  serviceInstanceId: string;
+  /** The artifact's release directory: the replica's working directory. */
+  cwd: string;
+  /** argv; a user's own command arrives as ['sh', '-c', command]. */
+  command: string[];
+  env: Record<string, string>;
+  /** The port the app listens on (also in env.PORT); null for workers. */
+  port: number | null;
+  restart: { policy: RestartPolicy; maxRetries: number };
+  liveness: LivenessSpec | null;
+  /** SIGTERM → SIGKILL grace for the process group. */
+  stopGraceMs: number;
+  /** JSON lines: {"t": ISO time, "s": "out"|"err"|"sys", "m": line}. */
+  logFile: string;
+}
+
+export type ReplicaState =
+  | 'starting' // supervisor up, app spawned, not yet seen healthy
+  | 'running'
+  | 'restarting' // waiting for the back-off before the next start
+  | 'crashed' // restart policy gave up
+  | 'exited' // exited 0 under ON_FAILURE / NEVER: done
+  | 'stopped' // stopped by Wharf
+  | 'lost'; // the supervisor is gone without recording an end
+
+export interface ReplicaStatus {
+  replicaId: string;
+  deploymentId: string;
+  serviceInstanceId: string;
+  port: number | null;
+  state: ReplicaState;
+  restarts: number;
+  appPid: number | null;
+  supervisorPid: number | null;
+  exitCode: number | null;
+  exitSignal: string | null;
+  startedAt: string | null;
+  updatedAt: string;
+  /** Why the last restart happened, e.g. "exited with code 1", "liveness probe failed 3 times". */
+  lastReason: string | null;
+}
+
+export interface JobSpec {
+  jobId: string;
+  cwd: string;
+  command: string[];
+  env: Record<string, string>;
+  logFile: string;
+  timeoutMs: number;
+}
+
+export interface JobResult {
+  jobId: string;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  startedAt: string;
+  endedAt: string;
+}
+
+export interface Runtime {
+  readonly name: string;
+  start(spec: ReplicaSpec): Promise<ReplicaStatus>;
+  stop(replicaId: string, opts: { graceMs: number }): Promise<void>;
+  /** Everything this runtime knows of, running or not: the reconciler's input. */
+  list(): Promise<ReplicaStatus[]>;
+  /** Forget a replica that has ended (crashed/exited/stopped/lost): removes its bookkeeping. */
+  remove(replicaId: string): Promise<void>;
+  run(job: JobSpec): Promise<JobResult>;
+}
