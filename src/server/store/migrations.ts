@@ -1,0 +1,95 @@
+// Migrations are versioned in code and applied in order inside one transaction each;
+// `PRAGMA user_version` records how far a database has come. Never edit a shipped one.
+
+export const MIGRATIONS: readonly string[] = [
+  /* 1: the foundation */ `
+  CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE environments (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (project_id, name)
+  );
+  CREATE TABLE services (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (project_id, name)
+  );
+  CREATE TABLE service_instances (
+    id TEXT PRIMARY KEY,
+    service_id TEXT NOT NULL REFERENCES services(id) ON DELETE CASCADE,
+    environment_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    settings TEXT NOT NULL,
+    active_deployment_id TEXT,
+    next_deployment_number INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    UNIQUE (service_id, environment_id)
+  );
+  CREATE TABLE artifacts (
+    id TEXT PRIMARY KEY,
+    instance_id TEXT NOT NULL REFERENCES service_instances(id) ON DELETE CASCADE,
+    release_dir TEXT NOT NULL,
+    builder TEXT NOT NULL,
+    start TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    removed_at TEXT
+  );
+  CREATE TABLE deployments (
+    id TEXT PRIMARY KEY,
+    instance_id TEXT NOT NULL REFERENCES service_instances(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    trigger TEXT NOT NULL,
+    source_digest TEXT NOT NULL,
+    artifact_id TEXT REFERENCES artifacts(id),
+    config TEXT NOT NULL,
+    variables TEXT NOT NULL,
+    warnings TEXT NOT NULL DEFAULT '[]',
+    rollback_of TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (instance_id, number)
+  );
+  CREATE INDEX deployments_by_status ON deployments(status);
+  CREATE TABLE deployment_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX deployment_events_by_deployment ON deployment_events(deployment_id, id);
+  CREATE TABLE replicas (
+    id TEXT PRIMARY KEY,
+    deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+    instance_id TEXT NOT NULL REFERENCES service_instances(id) ON DELETE CASCADE,
+    port INTEGER,
+    routed INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE variables (
+    instance_id TEXT NOT NULL REFERENCES service_instances(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (instance_id, key)
+  );
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT
+  );
+  `,
+];

@@ -1,0 +1,34 @@
+import { ArtifactRepository } from './artifacts.js';
+import { openDatabase, type Db } from './database.js';
+import { DeploymentRepository } from './deployments.js';
+import { ProjectRepository } from './projects.js';
+import { ReplicaRepository } from './replicas.js';
+import { TokenRepository } from './tokens.js';
+import { VariableRepository } from './variables.js';
+
+/** The control plane's whole state: one SQLite file, one repository per table family. */
+export class Store {
+  readonly projects: ProjectRepository;
+  readonly deployments: DeploymentRepository;
+  readonly replicas: ReplicaRepository;
+  readonly artifacts: ArtifactRepository;
+  readonly tokens: TokenRepository;
+  readonly variables: VariableRepository;
+
+  constructor(readonly db: Db) {
+    this.projects = new ProjectRepository(db);
+    this.deployments = new DeploymentRepository(db);
+    this.replicas = new ReplicaRepository(db);
+    this.artifacts = new ArtifactRepository(db);
+    this.tokens = new TokenRepository(db);
+    this.variables = new VariableRepository(db);
+  }
+
+  static open(file: string): Store {
+    return new Store(openDatabase(file));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
