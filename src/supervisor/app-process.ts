@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import type { ReplicaSpec } from '../core/runtime.js';
+import type { AppExit } from './restart-policy.js';
+import type { LogWriter } from './log-writer.js';
+import { groupAlive, terminateGroup } from './process-group.js';
+
+// One run of the app: spawned in its own process group, every output line logged.
+
+export class AppProcess {
+  readonly pid: number | null;
+  readonly startedAt = new Date();
+  readonly exited: Promise<AppExit>;
+  /** Set when Wharf ends the app itself for a reason that counts as a failure. */
+  forcedReason: string | null = null;
+  private hasExited = false;
+
+  constructor(spec: ReplicaSpec, log: LogWriter) {
+    const [file, ...args] = spec.command;
+    const child = spawn(file!, args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.pid = child.pid ?? null;
+    // Use 'exit', not 'close': a grandchild may hold the pipes open after the app is gone.
+    this.exited = new Promise<AppExit>((resolve) => {
+      const done = (exit: AppExit) => {
+        if (this.hasExited) return;
+        this.hasExited = true;
+        resolve(exit);
+      };
+      child.once('error', (err) => done({ code: null, signal: null, error: err.message }));
+      child.once('exit', (code, signal) => done({ code, signal }));
+    });
+    readline.createInterface({ input: child.stdout }).on('line', (line) => log.write('out', line));
+    readline.createInterface({ input: child.stderr }).on('line', (line) => log.write('err', line));
+    child.stdout.on('error', () => {});
+    child.stderr.on('error', () => {});
+  }
+
+  get running(): boolean {
+    return this.pid !== null && !this.hasExited;
+  }
+
+  /** Ends the app and everything in its group: SIGTERM, grace, SIGKILL. */
+  async stop(graceMs: number): Promise<AppExit> {
+    if (this.pid !== null && (this.running || groupAlive(this.pid))) await terminateGroup(this.pid, graceMs);
+    return this.exited;
+  }
+}

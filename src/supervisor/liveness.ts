@@ -1,0 +1,94 @@
+import http from 'node:http';
+import net from 'node:net';
+import type { LivenessSpec } from '../core/runtime.js';
+
+// Liveness: an HTTP GET (any 2xx is healthy) or a TCP connect on 127.0.0.1:port. Failures
+// count only once the app has been healthy: startup is the deploy pipeline's business.
+
+export interface ProbeResult {
+  ok: boolean;
+  detail: string;
+}
+
+export function probeHttp(port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      resolve({ ok: status >= 200 && status < 300, detail: `HTTP ${status}` });
+    });
+    req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+    req.on('error', (err) => resolve({ ok: false, detail: err.message }));
+  });
+}
+
+export function probeTcp(port: number, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const finish = (result: ProbeResult) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(timeoutMs, () => finish({ ok: false, detail: `timed out after ${timeoutMs} ms` }));
+    socket.once('connect', () => finish({ ok: true, detail: 'connected' }));
+    socket.once('error', (err) => finish({ ok: false, detail: err.message }));
+  });
+}
+
+export interface LivenessEvents {
+  onHealthy(): void;
+  /** A counted failure (the app was healthy before). */
+  onFailure(consecutive: number, detail: string): void;
+  /** The threshold was reached; the monitor has stopped itself. */
+  onUnhealthy(consecutive: number): void;
+}
+
+export class LivenessMonitor {
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private everHealthy = false;
+  private failures = 0;
+
+  constructor(
+    private readonly port: number,
+    private readonly spec: LivenessSpec,
+    private readonly events: LivenessEvents,
+  ) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), this.spec.intervalMs);
+  }
+
+  private async tick(): Promise<void> {
+    const { path, timeoutMs, failureThreshold } = this.spec;
+    const result = path === null ? await probeTcp(this.port, timeoutMs) : await probeHttp(this.port, path, timeoutMs);
+    if (this.stopped) return;
+    if (result.ok) {
+      this.failures = 0;
+      if (!this.everHealthy) {
+        this.everHealthy = true;
+        this.events.onHealthy();
+      }
+    } else if (this.everHealthy) {
+      this.failures++;
+      this.events.onFailure(this.failures, result.detail);
+      if (this.failures >= failureThreshold) {
+        this.stop();
+        this.events.onUnhealthy(this.failures);
+        return;
+      }
+    }
+    this.schedule();
+  }
+}

@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+// Replica and job logs: one JSON object per line, {"t": ISO time, "s": stream, "m": text}.
+
+export type LogStreamName = 'out' | 'err' | 'sys';
+
+export interface LogLine {
+  t: string;
+  s: LogStreamName;
+  m: string;
+}
+
+export function formatLogLine(stream: LogStreamName, message: string, now: Date = new Date()): string {
+  const line: LogLine = { t: now.toISOString(), s: stream, m: message };
+  return JSON.stringify(line) + '\n';
+}
+
+export class LogWriter {
+  private readonly stream: fs.WriteStream;
+  private failed = false;
+
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.stream = fs.createWriteStream(file, { flags: 'a' });
+    // A broken log must not take the app down with it: report once, keep supervising.
+    this.stream.on('error', (err) => {
+      if (!this.failed) console.error(`log file ${file}: ${err.message}`);
+      this.failed = true;
+    });
+  }
+
+  write(stream: LogStreamName, message: string): void {
+    if (!this.failed) this.stream.write(formatLogLine(stream, message));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.failed) return resolve();
+      this.stream.end(() => resolve());
+    });
+  }
+}

@@ -1,0 +1,161 @@
+import type { ReplicaSpec, ReplicaState, ReplicaStatus } from '../core/runtime.js';
+import { AppProcess } from './app-process.js';
+import { LivenessMonitor } from './liveness.js';
+import type { LogWriter } from './log-writer.js';
+import { signalGroup } from './process-group.js';
+import {
+  backoffMs,
+  backoffStepAfter,
+  decideAfterExit,
+  describeExit,
+  describeRestart,
+  isFailure,
+  type AppExit,
+} from './restart-policy.js';
+import { writeStatus } from './status-file.js';
+
+// Keeps one replica's app running under its restart policy and records every change in
+// status.json. It owns the app; the control plane only reads status and sends SIGTERM.
+
+export class Supervisor {
+  private app: AppProcess | null = null;
+  private liveness: LivenessMonitor | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private backoffStep = 0;
+  private stopping = false;
+  private status: ReplicaStatus;
+
+  constructor(
+    private readonly dir: string,
+    private readonly spec: ReplicaSpec,
+    private readonly log: LogWriter,
+    private readonly exit: (code: number) => void,
+  ) {
+    this.status = {
+      replicaId: spec.replicaId,
+      deploymentId: spec.deploymentId,
+      serviceInstanceId: spec.serviceInstanceId,
+      port: spec.port,
+      state: 'starting',
+      restarts: 0,
+      appPid: null,
+      supervisorPid: process.pid,
+      exitCode: null,
+      exitSignal: null,
+      startedAt: null,
+      updatedAt: new Date().toISOString(),
+      lastReason: null,
+    };
+  }
+
+  start(): void {
+    this.launch();
+  }
+
+  /** SIGTERM/SIGINT: no more restarts, end the app group, record `stopped`, exit 0. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.write('sys', `stopping (grace ${graceMs} ms)`);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.liveness?.stop();
+    const exit = this.app ? await this.app.stop(graceMs) : null;
+    this.update({
+      state: 'stopped',
+      appPid: null,
+      exitCode: exit?.code ?? this.status.exitCode,
+      exitSignal: exit?.signal ?? this.status.exitSignal,
+    });
+    this.log.write('sys', 'stopped');
+    await this.finish(0);
+  }
+
+  /** The supervisor itself broke: leave nothing running and say why. */
+  async fail(err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    console.error('supervisor error:', err);
+    this.stopping = true;
+    if (this.app?.pid) signalGroup(this.app.pid, 'SIGKILL');
+    this.log.write('sys', `supervisor error: ${message}`);
+    try {
+      this.update({ state: 'crashed', appPid: null, lastReason: `supervisor error: ${message}` });
+    } finally {
+      await this.finish(1);
+    }
+  }
+
+  private launch(): void {
+    this.restartTimer = null;
+    if (this.stopping) return;
+    const app = new AppProcess(this.spec, this.log);
+    this.app = app;
+    const spawned = app.pid !== null;
+    if (spawned) this.log.write('sys', `started pid ${app.pid}`);
+    const probing = spawned && this.spec.liveness !== null && this.spec.port !== null;
+    this.update({
+      state: probing || !spawned ? 'starting' : 'running',
+      appPid: app.pid,
+      startedAt: app.startedAt.toISOString(),
+    });
+    if (probing) this.watchLiveness(app);
+    void app.exited.then((exit) => this.onExit(app, exit)).catch((err) => this.fail(err));
+  }
+
+  private watchLiveness(app: AppProcess): void {
+    const monitor = new LivenessMonitor(this.spec.port!, this.spec.liveness!, {
+      onHealthy: () => {
+        if (this.app === app && !this.stopping) this.update({ state: 'running' });
+      },
+      onFailure: (count, detail) => {
+        this.log.write('sys', `liveness probe failed (${count} of ${this.spec.liveness!.failureThreshold}): ${detail}`);
+      },
+      onUnhealthy: (count) => {
+        if (this.app !== app || this.stopping) return;
+        app.forcedReason = `liveness probe failed ${count} times`;
+        this.log.write('sys', `${app.forcedReason}: stopping the app`);
+        void app.stop(this.spec.stopGraceMs);
+      },
+    });
+    this.liveness = monitor;
+    monitor.start();
+  }
+
+  private async onExit(app: AppProcess, exit: AppExit): Promise<void> {
+    if (this.stopping) return;
+    this.liveness?.stop();
+    this.liveness = null;
+    this.log.write('sys', describeExit(exit));
+    // Whatever the app left in its group (a grandchild holding the port) goes with it.
+    await app.stop(this.spec.stopGraceMs);
+    if (this.stopping) return;
+
+    const reason = app.forcedReason ?? describeExit(exit);
+    const failed = isFailure(exit, app.forcedReason);
+    const { policy, maxRetries } = this.spec.restart;
+    const decision = decideAfterExit(policy, maxRetries, this.status.restarts, failed);
+    const ended = { appPid: null, exitCode: exit.code, exitSignal: exit.signal, lastReason: reason };
+    if (decision.action === 'end') {
+      this.update({ ...ended, state: decision.state });
+      this.log.write('sys', decision.state === 'crashed' ? `crashed: ${reason}, not restarting (${policy})` : 'exited');
+      await this.finish(0);
+      return;
+    }
+    this.backoffStep = backoffStepAfter(this.backoffStep, Date.now() - app.startedAt.getTime());
+    const delayMs = backoffMs(this.backoffStep);
+    this.backoffStep++;
+    const restarts = this.status.restarts + 1;
+    this.update({ ...ended, state: 'restarting', restarts });
+    this.log.write('sys', describeRestart(delayMs, restarts, policy, maxRetries));
+    this.restartTimer = setTimeout(() => this.launch(), delayMs);
+  }
+
+  private update(patch: Partial<ReplicaStatus> & { state?: ReplicaState }): void {
+    this.status = { ...this.status, ...patch, updatedAt: new Date().toISOString() };
+    writeStatus(this.dir, this.status);
+  }
+
+  private async finish(code: number): Promise<void> {
+    await this.log.close();
+    this.exit(code);
+  }
+}
