@@ -1,0 +1,99 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { BuildPlan, LogSink, SourceDir } from '../../core/build.js';
+import { WharfError } from '../../core/errors.js';
+import { runCommand } from '../exec/run-command.js';
+import { displayArgv } from './source-files.js';
+import { staticDirsOf } from './static/static-builder.js';
+
+// Runs any builder's plan: copy the source, run each step in the copy, record the plan,
+// then rename the copy into place. A release directory only ever exists complete.
+
+export const ARTIFACT_FILE = 'wharf-artifact.json';
+
+export interface BuildReleaseOptions {
+  releaseDir: string;
+  env: Record<string, string>;
+  log: LogSink;
+  signal?: AbortSignal;
+  /** For each step. */
+  timeoutMs?: number;
+}
+
+export async function buildRelease(plan: BuildPlan, source: SourceDir, opts: BuildReleaseOptions): Promise<void> {
+  const parent = path.dirname(opts.releaseDir);
+  await fs.mkdir(parent, { recursive: true });
+  const work = await fs.mkdtemp(path.join(parent, `.tmp-${path.basename(opts.releaseDir)}-`));
+  try {
+    opts.log(`==> ${plan.summary}`, 'sys');
+    await fs.cp(source.path, work, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    const env = buildEnv(opts.env);
+    const total = plan.steps.length;
+    for (const [index, step] of plan.steps.entries()) {
+      const shown = displayArgv(step.argv);
+      opts.log(`==> [${index + 1}/${total}] ${shown}`, 'sys');
+      await runStep(step.argv, shown, work, env, opts);
+    }
+    if (plan.builder === 'STATIC') await checkStaticOutput(plan, work);
+    opts.log(`==> start: ${displayArgv(plan.start.argv)}`, 'sys');
+    const record = { plan, source: { digest: source.digest }, createdAt: new Date().toISOString() };
+    await fs.writeFile(path.join(work, ARTIFACT_FILE), JSON.stringify(record, null, 2) + '\n');
+    await fs.rename(work, opts.releaseDir);
+  } catch (err) {
+    await fs.rm(work, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export async function removeRelease(dir: string): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
+function buildEnv(given: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = { ...given };
+  for (const key of ['PATH', 'HOME'] as const) {
+    if (env[key] === undefined && process.env[key] !== undefined) env[key] = process.env[key]!;
+  }
+  env.CI = 'true';
+  return env;
+}
+
+const LOGS_HINT = 'Read the build output with `wharf logs --build`, fix the cause and deploy again.';
+
+async function runStep(argv: string[], shown: string, cwd: string, env: Record<string, string>, opts: BuildReleaseOptions): Promise<void> {
+  let result;
+  try {
+    result = await runCommand(argv, { cwd, env, onLine: opts.log, timeoutMs: opts.timeoutMs, signal: opts.signal });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? `step '${shown}' could not start: '${argv[0]}' is not installed on the Wharf server` : `step '${shown}' could not start: ${(err as Error).message}`;
+    throw new WharfError('BUILD_FAILED', message, {
+      hint: code === 'ENOENT' ? `Install '${argv[0]}' on the server (or enable corepack), or set your own build command: \`wharf settings --set buildCommand="..."\`.` : LOGS_HINT,
+      cause: err,
+    });
+  }
+  if (result.aborted) throw new WharfError('BUILD_FAILED', `step '${shown}' was cancelled`, { hint: 'Deploy again when ready.' });
+  if (result.timedOut) {
+    throw new WharfError('BUILD_FAILED', `step '${shown}' took longer than ${Math.round((opts.timeoutMs ?? 0) / 1000)}s and was stopped`, { hint: LOGS_HINT });
+  }
+  if (result.exitCode !== 0) {
+    const how = result.exitCode === null ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+    throw new WharfError('BUILD_FAILED', `step '${shown}' ${how}`, { hint: LOGS_HINT });
+  }
+}
+
+async function checkStaticOutput(plan: BuildPlan, work: string): Promise<void> {
+  // The static server's arguments are its candidate folders (see static-builder.ts).
+  const dirs = staticDirsOf(plan.start.argv);
+  if (!dirs || dirs.length === 0) return;
+  for (const dir of dirs) {
+    try {
+      if ((await fs.stat(path.join(work, dir, 'index.html'))).isFile()) return;
+    } catch {
+      /* next */
+    }
+  }
+  throw new WharfError('BUILD_FAILED', `the build produced no index.html in ${dirs.map((d) => (d === '.' ? 'the root' : `${d}/`)).join(', ')}`, {
+    hint: 'Make the build write the site to dist/ (or set `wharf settings --set staticDir=<folder>`).',
+  });
+}

@@ -1,0 +1,191 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import type { z } from 'zod';
+import { WharfError } from '../../core/errors.js';
+import type { ServiceSettingsPatch } from '../../core/settings.js';
+import { didYouMean } from './did-you-mean.js';
+import { jsonPosition, offsetToPosition, tomlPosition, type Position } from './positions.js';
+import {
+  EXPECTED,
+  knownFields,
+  railwayConfigSchema,
+  UNSUPPORTED,
+  type RailwayBuild,
+  type RailwayConfig,
+  type RailwayDeploy,
+} from './railway-schema.js';
+
+// railway.toml / railway.json → a ServiceSettings patch for one environment
+// (REFERENCE.md §1.1): environment-specific values over base values. Every field of
+// Railway's schema is either mapped or warned about; anything else is an error.
+
+export interface RailwayConfigResult {
+  file: string | null;
+  settings: ServiceSettingsPatch;
+  warnings: string[];
+}
+
+export const RAILWAY_CONFIG_FILES = ['railway.toml', 'railway.json'] as const;
+const HINT_DOCS = 'The fields Wharf reads are those of Railway config as code: build.{builder,buildCommand}, deploy.{startCommand,healthcheckPath,healthcheckTimeout,restartPolicyType,restartPolicyMaxRetries,numReplicas,overlapSeconds,drainingSeconds}.';
+
+export async function readRailwayConfig(sourceDir: string, environmentName: string): Promise<RailwayConfigResult> {
+  const present: string[] = [];
+  for (const name of RAILWAY_CONFIG_FILES) {
+    try {
+      if ((await fs.stat(path.join(sourceDir, name))).isFile()) present.push(name);
+    } catch {
+      /* absent */
+    }
+  }
+  const file = present[0];
+  if (!file) return { file: null, settings: {}, warnings: [] };
+  const text = await fs.readFile(path.join(sourceDir, file), 'utf8');
+  const result = parseRailwayConfig(file, text, environmentName);
+  if (present.length > 1) result.warnings.unshift(`${present.slice(1).join(', ')} was ignored because ${file} is present (${file} is preferred, as on Railway)`);
+  return result;
+}
+
+/** Parses and validates one file's text; `file` is its name, used in messages. */
+export function parseRailwayConfig(file: string, text: string, environmentName: string): RailwayConfigResult {
+  const { value, locate } = file.endsWith('.toml') ? readToml(file, text) : readJson(file, text);
+  const parsed = railwayConfigSchema.safeParse(value);
+  if (!parsed.success) throw configError(file, value, parsed.error.issues, locate);
+  const config = parsed.data;
+  const warnings: string[] = [];
+  for (const field of UNSUPPORTED.root) {
+    if (config[field as keyof RailwayConfig] !== undefined) warnings.push(`${file} ${field} is not used by Wharf and was ignored`);
+  }
+  const settings: ServiceSettingsPatch = {};
+  applySections(file, '', config.build, config.deploy, settings, warnings);
+  const env = config.environments?.[environmentName];
+  if (env) applySections(file, `environments.${environmentName}.`, env.build, env.deploy, settings, warnings);
+  return { file, settings, warnings };
+}
+
+function applySections(
+  file: string,
+  prefix: string,
+  build: RailwayBuild | null | undefined,
+  deploy: RailwayDeploy | null | undefined,
+  settings: ServiceSettingsPatch,
+  warnings: string[],
+): void {
+  const unsupported = (section: 'build' | 'deploy', values: Record<string, unknown>) => {
+    for (const field of UNSUPPORTED[section]) {
+      if (values[field] !== undefined) warnings.push(`${file} ${prefix}${section}.${field} is not supported yet and was ignored`);
+    }
+  };
+  if (build) {
+    unsupported('build', build);
+    if (build.builder !== undefined && build.builder !== null) {
+      if (build.builder === 'DOCKERFILE') {
+        warnings.push(`${file} ${prefix}build.builder DOCKERFILE: Dockerfile builds come with the Docker driver; Wharf detects the builder instead`);
+        settings.builder = 'AUTO';
+      } else if (['RAILPACK', 'NIXPACKS', 'HEROKU', 'PAKETO'].includes(build.builder)) settings.builder = 'AUTO';
+      else settings.builder = build.builder as NonNullable<ServiceSettingsPatch['builder']>;
+    }
+    if (build.buildCommand !== undefined) settings.buildCommand = build.buildCommand;
+  }
+  if (deploy) {
+    unsupported('deploy', deploy);
+    if (deploy.startCommand !== undefined) settings.startCommand = deploy.startCommand;
+    if (deploy.healthcheckPath !== undefined) settings.healthcheckPath = deploy.healthcheckPath;
+    // Null numbers and policies mean "not set here": the service's value stays.
+    const numbers = ['healthcheckTimeout', 'restartPolicyMaxRetries', 'numReplicas', 'overlapSeconds', 'drainingSeconds'] as const;
+    for (const field of numbers) {
+      const v = deploy[field];
+      if (typeof v === 'number') settings[field] = v;
+    }
+    if (deploy.restartPolicyType) settings.restartPolicyType = deploy.restartPolicyType;
+  }
+}
+
+type Locate = (path: readonly (string | number)[]) => Position | null;
+
+function readJson(file: string, text: string): { value: unknown; locate: Locate } {
+  const errors: ParseError[] = [];
+  const tree: Node | undefined = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0 || !tree) {
+    const first = errors[0];
+    const at = first ? offsetToPosition(text, first.offset) : { line: 1, column: 1 };
+    const what = first ? describeJsonError(printParseErrorCode(first.error)) : 'empty file';
+    throw new WharfError('INVALID_CONFIG', `${file}:${at.line}:${at.column} ${what}`, { hint: `Fix the JSON syntax in ${file} and deploy again.` });
+  }
+  return { value: nodeValue(tree), locate: (p) => jsonPosition(text, tree, p) };
+}
+
+function nodeValue(node: Node): unknown {
+  switch (node.type) {
+    case 'object':
+      return Object.fromEntries((node.children ?? []).map((prop) => [prop.children![0]!.value as string, nodeValue(prop.children![1]!)]));
+    case 'array':
+      return (node.children ?? []).map(nodeValue);
+    default:
+      return node.value;
+  }
+}
+
+function describeJsonError(code: string): string {
+  return code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().replace(/ expected$/, ' expected');
+}
+
+function readToml(file: string, text: string): { value: unknown; locate: Locate } {
+  try {
+    return { value: parseToml(text), locate: (p) => tomlPosition(text, p) };
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const what = err.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '');
+      throw new WharfError('INVALID_CONFIG', `${file}:${err.line}:${err.column} ${what}`, { hint: `Fix the TOML syntax in ${file} and deploy again.` });
+    }
+    throw err;
+  }
+}
+
+function configError(file: string, value: unknown, issues: readonly z.core.$ZodIssue[], locate: Locate): WharfError {
+  // In file order, so the first one named is the first one a reader meets.
+  const located = issues.flatMap((issue) => describeIssue(file, value, issue, locate));
+  located.sort((a, b) => (a.at?.line ?? Infinity) - (b.at?.line ?? Infinity) || (a.at?.column ?? 0) - (b.at?.column ?? 0));
+  const problems = located.map((p) => p.text);
+  const [first, ...rest] = problems;
+  const message = rest.length > 0 ? `${first} (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : first!;
+  return new WharfError('INVALID_CONFIG', message, { hint: `Fix ${file} and deploy again. ${HINT_DOCS}`, details: { problems } });
+}
+
+interface Problem {
+  at: Position | null;
+  text: string;
+}
+
+function describeIssue(file: string, root: unknown, issue: z.core.$ZodIssue, locate: Locate): Problem[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const problem = (p: readonly (string | number)[], what: string): Problem => {
+    const at = locate(p);
+    return { at, text: `${at ? `${file}:${at.line}:${at.column}` : file} ${p.join('.') || '(root)'}: ${what}` };
+  };
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const suggestion = didYouMean(key, knownFields(path));
+      return problem([...path, key], `unknown field${suggestion ? ` — did you mean '${suggestion}'?` : ''}`);
+    });
+  }
+  const field = path.length > 0 ? String(path[path.length - 1]) : '';
+  const expected = EXPECTED[field] ?? issue.message;
+  return [problem(path, `expected ${expected}, got ${describeValue(valueAt(root, path))}`)];
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let current = root;
+  for (const key of path) current = current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[key] : undefined;
+  return current;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a table';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
