@@ -1,0 +1,84 @@
+import { Agent, request } from 'undici';
+import { WharfError } from '../core/errors.js';
+import type { DrainRequest, DrainResult, RouteTable, RouterStats } from '../core/routes.js';
+
+// How the control plane talks to the router: JSON over the router's admin unix socket.
+
+export interface RouterHealth {
+  ok: boolean;
+  pid: number;
+  version?: string;
+  tableVersion?: number;
+}
+
+const HINT = 'Is the router running? `wharf server` starts it; its log is in <WHARF_HOME>/logs/router/router.log.';
+
+export class RouterClient {
+  private readonly agent: Agent;
+
+  constructor(readonly socketPath: string) {
+    this.agent = new Agent({ connect: { socketPath }, keepAliveTimeout: 2_000 });
+  }
+
+  /** null when nothing answers on the socket. */
+  async health(): Promise<RouterHealth | null> {
+    try {
+      const res = await request('http://router/health', { dispatcher: this.agent, headersTimeout: 2_000, bodyTimeout: 2_000 });
+      const body = (await res.body.json()) as RouterHealth;
+      return res.statusCode === 200 && body.ok === true ? body : null;
+    } catch {
+      return null;
+    }
+  }
+
+  getRoutes(): Promise<RouteTable> {
+    return this.call<RouteTable>('GET', '/routes');
+  }
+
+  async putRoutes(table: RouteTable): Promise<void> {
+    await this.call('PUT', '/routes', table);
+  }
+
+  drain(req: DrainRequest): Promise<DrainResult> {
+    // The router holds the answer until the drain ends: allow for that plus a margin.
+    return this.call<DrainResult>('POST', '/drain', req, req.timeoutMs + 10_000);
+  }
+
+  stats(): Promise<RouterStats> {
+    return this.call<RouterStats>('GET', '/stats');
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  private async call<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+    let status: number;
+    let parsed: unknown;
+    try {
+      const res = await request(`http://router${path}`, {
+        method,
+        dispatcher: this.agent,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      status = res.statusCode;
+      const text = await res.body.text();
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch (err) {
+      throw new WharfError('RUNTIME_ERROR', `the router did not answer ${method} ${path}: ${(err as Error).message}`, {
+        hint: HINT,
+        cause: err,
+        details: { socketPath: this.socketPath },
+      });
+    }
+    if (status >= 200 && status < 300) return parsed as T;
+    const error = (parsed as { error?: { code?: string; message?: string; hint?: string } } | null)?.error;
+    throw new WharfError('RUNTIME_ERROR', `the router refused ${method} ${path}: ${error?.message ?? `HTTP ${status}`}`, {
+      hint: error?.hint ?? HINT,
+      details: { status, code: error?.code },
+    });
+  }
+}

@@ -1,0 +1,180 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { AccessLog } from './access-log.js';
+import { sendError, type RouterErrorKind } from './error-pages.js';
+import { downstreamHeaders, upstreamHeaders } from './headers.js';
+import { normalizeHost, type LiveRoute, type RouteTableStore } from './route-table.js';
+import type { Target, TargetRegistry } from './targets.js';
+
+// The hot path. Each request is one Exchange: an undici dispatch handler that writes the
+// upstream's response straight into the client's response (no intermediate streams), with
+// backpressure both ways and one passive retry when the first target cannot be reached.
+
+export interface ProxyOptions {
+  upstreamTimeoutMs: number;
+  listenPort: number;
+}
+
+export class Proxy {
+  requests = 0;
+
+  constructor(
+    readonly table: RouteTableStore,
+    readonly registry: TargetRegistry,
+    readonly accessLog: AccessLog,
+    readonly options: ProxyOptions,
+  ) {}
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.requests++;
+    const start = performance.now();
+    const host = normalizeHost(req.headers.host);
+    const route = this.table.lookup(host);
+    if (route === undefined) return this.answer(req, res, 'no-route', host, start);
+    const target = route.pick();
+    if (target === undefined) return this.answer(req, res, 'no-replica', host, start);
+    new Exchange(this, req, res, route, host, start).send(target);
+  };
+
+  answer(req: IncomingMessage, res: ServerResponse, kind: RouterErrorKind, host: string, start: number, target: Target | null = null): void {
+    const bytes = sendError(res, req.headers, kind, host);
+    this.record(req, res.statusCode, host, start, target, bytes);
+  }
+
+  record(req: IncomingMessage, status: number, host: string, start: number, target: Target | null, bytesOut: number): void {
+    this.accessLog.write({
+      host,
+      method: req.method ?? '',
+      url: req.url ?? '',
+      status,
+      durationMs: Math.round((performance.now() - start) * 10) / 10,
+      target: target === null ? null : target.id,
+      bytesOut,
+    });
+  }
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+// A kept-alive socket the app closed just as we reused it: nothing reached the app's handler.
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+class Exchange implements Dispatcher.DispatchHandler {
+  private target!: Target;
+  private attempt = 0;
+  private connected = false;
+  private completed = false;
+  private clientGone = false;
+  private bytesOut = 0;
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private resume: (() => void) | null = null;
+  private drainListening = false;
+  private readonly hasBody: boolean;
+  private readonly headers: string[];
+
+  constructor(
+    private readonly proxy: Proxy,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly route: LiveRoute,
+    private readonly host: string,
+    private readonly start: number,
+  ) {
+    const h = req.headers;
+    this.hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
+    this.headers = upstreamHeaders(req, { listenPort: proxy.options.listenPort, keepUpgrade: false });
+    res.on('close', this.onClientClose);
+  }
+
+  send(target: Target): void {
+    this.target = target;
+    this.connected = false;
+    this.proxy.registry.begin(target);
+    target.getPool().dispatch(
+      {
+        path: this.req.url ?? '/',
+        method: this.req.method as Dispatcher.HttpMethod,
+        headers: this.headers,
+        body: this.hasBody ? this.req : null,
+        headersTimeout: this.proxy.options.upstreamTimeoutMs,
+        // Streams (SSE, long downloads) may stay quiet for long; the app decides when they end.
+        bodyTimeout: 0,
+      },
+      this,
+    );
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.connected = true;
+    this.abortUpstream = abort;
+    if (this.clientGone) abort();
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true;
+    this.resume = resume;
+    this.res.writeHead(statusCode, statusText, downstreamHeaders(rawHeaders));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytesOut += chunk.length;
+    const flowing = this.res.write(chunk);
+    if (!flowing && !this.drainListening) {
+      this.drainListening = true;
+      this.res.on('drain', this.onClientDrain);
+    }
+    return flowing;
+  }
+
+  onComplete(): void {
+    this.completed = true;
+    this.res.end();
+    this.proxy.registry.end(this.target);
+    this.proxy.record(this.req, this.res.statusCode, this.host, this.start, this.target, this.bytesOut);
+  }
+
+  onError(err: Error): void {
+    const failed = this.target;
+    this.completed = true;
+    this.proxy.registry.end(failed);
+    if (this.clientGone) {
+      this.proxy.record(this.req, 499, this.host, this.start, failed, this.bytesOut);
+      return;
+    }
+    if (this.res.headersSent) {
+      // Part of the response is out: the only honest signal left is cutting the connection.
+      this.res.destroy();
+      this.proxy.record(this.req, this.res.statusCode, this.host, this.start, failed, this.bytesOut);
+      return;
+    }
+    if (this.attempt === 0 && this.retryable(err)) {
+      const route = this.proxy.table.lookup(this.host) ?? this.route;
+      const next = route.pick(failed);
+      if (next !== undefined && next !== failed) {
+        this.attempt = 1;
+        this.completed = false;
+        this.send(next);
+        return;
+      }
+    }
+    const code = (err as { code?: string }).code;
+    const kind: RouterErrorKind = code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timeout' : 'bad-gateway';
+    this.proxy.answer(this.req, this.res, kind, this.host, this.start, failed);
+  }
+
+  private retryable(err: Error): boolean {
+    if (!this.connected) return true;
+    const code = (err as { code?: string }).code;
+    return !this.hasBody && IDEMPOTENT.has(this.req.method ?? '') && code !== undefined && STALE_SOCKET.has(code);
+  }
+
+  private readonly onClientDrain = (): void => {
+    this.resume?.();
+  };
+
+  private readonly onClientClose = (): void => {
+    if (this.completed) return;
+    this.clientGone = true;
+    this.abortUpstream?.();
+  };
+}
