@@ -113,6 +113,11 @@ export class DeploymentRepository {
     this.addEvent(id, status as DeploymentStatus, message);
   }
 
+  /** Whether it was ever live: only those are rollback targets. */
+  reachedActive(id: string): boolean {
+    return this.db.prepare("SELECT 1 FROM deployment_events WHERE deployment_id = ? AND status = 'ACTIVE' LIMIT 1").get(id) !== undefined;
+  }
+
   events(deploymentId: string, afterId = 0): DeploymentEvent[] {
     return (this.db.prepare('SELECT * FROM deployment_events WHERE deployment_id = ? AND id > ? ORDER BY id').all(deploymentId, afterId) as EventRow[]).map(toEvent);
   }

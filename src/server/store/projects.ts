@@ -28,6 +28,13 @@ const toInstance = (r: InstanceRow): ServiceInstance => ({
   createdAt: r.created_at,
 });
 
+export interface InstanceContext {
+  project: Project;
+  environment: Environment;
+  service: Service;
+  instance: ServiceInstance;
+}
+
 /** Projects, environments, services and their per-environment instances. */
 export class ProjectRepository {
   constructor(private readonly db: Db) {}
@@ -115,6 +122,18 @@ export class ProjectRepository {
 
   listInstances(): ServiceInstance[] {
     return (this.db.prepare('SELECT * FROM service_instances').all() as InstanceRow[]).map(toInstance);
+  }
+
+  /** The names around an instance: what hosts, variables and messages are made of. */
+  describeInstance(instanceId: string): InstanceContext {
+    const instance = this.getInstance(instanceId);
+    const service = this.getService(instance.serviceId);
+    return {
+      instance,
+      service,
+      environment: this.getEnvironment(instance.environmentId),
+      project: this.getProject(service.projectId),
+    };
   }
 
   updateSettings(instanceId: string, settings: ServiceSettings): void {

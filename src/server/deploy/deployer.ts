@@ -1,0 +1,154 @@
+import type { Deployment, DeploymentTrigger } from '../../core/model.js';
+import { WharfError } from '../../core/errors.js';
+import { serviceSettingsSchema, stopGraceMs, type ServiceSettings, type ServiceSettingsPatch } from '../../core/settings.js';
+import type { DeployContext } from './context.js';
+import { runDeployment } from './pipeline.js';
+import { retireReplicas } from './replicas.js';
+import { rollout } from './rollout.js';
+
+export interface RailwayConfigReader {
+  (sourceDir: string, environmentName: string): Promise<{ file: string | null; settings: ServiceSettingsPatch; warnings: string[] }>;
+}
+
+/**
+ * What users ask for (up, redeploy, rollback, restart, down), turned into deployments and
+ * queued one at a time per service instance. Each call returns once the request is recorded;
+ * the work goes on in the background and its progress is in the deployment's events and log.
+ */
+export class Deployer {
+  private readonly running = new Map<string, Promise<Deployment>>();
+
+  constructor(
+    private readonly ctx: DeployContext,
+    private readonly readRailwayConfig: RailwayConfigReader,
+  ) {}
+
+  /** A new deployment of uploaded source (settings from the store, overridden by railway.json/toml). */
+  async deploySource(instanceId: string, sourceDigest: string, trigger: DeploymentTrigger = 'up'): Promise<Deployment> {
+    const { store, builds } = this.ctx;
+    const context = store.projects.describeInstance(instanceId);
+    const railway = await this.readRailwayConfig(builds.sourceDir(sourceDigest).path, context.environment.name);
+    const config = serviceSettingsSchema.parse({ ...context.instance.settings, ...railway.settings });
+    const warnings = [...railway.warnings];
+    if (railway.file) warnings.unshift(`settings from ${railway.file} override the service settings for this deployment`);
+    return this.enqueue(instanceId, { trigger, sourceDigest, artifactId: null, config, warnings, rollbackOf: null });
+  }
+
+  /** Rebuilds the latest deployment's source with today's settings and variables. */
+  async redeploy(instanceId: string): Promise<Deployment> {
+    const latest = this.ctx.store.deployments.listForInstance(instanceId, 1)[0];
+    if (!latest) throw new WharfError('NOT_FOUND', 'this service has never been deployed', { hint: 'Deploy it first with `wharf up`.' });
+    return this.deploySource(instanceId, latest.sourceDigest, 'redeploy');
+  }
+
+  /** Re-activates an earlier deployment's kept artifact, config and variables: no rebuild. */
+  rollback(instanceId: string, targetId?: string): Deployment {
+    const { store } = this.ctx;
+    const target = targetId ? this.findTarget(instanceId, targetId) : this.previousLive(instanceId);
+    const artifact = target.artifactId ? store.artifacts.find(target.artifactId) : null;
+    if (!artifact || artifact.removedAt) {
+      throw new WharfError('ARTIFACT_GONE', `deployment #${target.number} has no kept build to roll back to`, {
+        hint: 'Only the last builds are kept (WHARF_KEEP_ARTIFACTS); redeploy that source with `wharf up` instead.',
+      });
+    }
+    return this.enqueue(instanceId, {
+      trigger: 'rollback',
+      sourceDigest: target.sourceDigest,
+      artifactId: artifact.id,
+      config: target.config,
+      variables: target.variables,
+      warnings: [],
+      rollbackOf: target.id,
+    });
+  }
+
+  /** Replaces the active deployment's replicas with fresh ones, through the zero-downtime path. */
+  restart(instanceId: string): Promise<Deployment> {
+    const { store } = this.ctx;
+    const active = this.activeDeployment(instanceId);
+    const artifact = active.artifactId ? store.artifacts.find(active.artifactId) : null;
+    if (!artifact) throw new WharfError('ARTIFACT_GONE', 'the active deployment has no kept build', { hint: 'Redeploy with `wharf redeploy`.' });
+    return this.ctx.locks.run(instanceId, async () => {
+      store.deployments.note(active.id, 'restart requested');
+      await rollout(this.ctx, active, artifact, (m) => store.deployments.note(active.id, m), () => {
+        if (store.deployments.get(active.id).status !== 'ACTIVE') store.deployments.setStatus(active.id, 'ACTIVE', 'restarted');
+      });
+      return store.deployments.get(active.id);
+    });
+  }
+
+  /** Stops the service's deployment and takes its route away (`wharf down`). */
+  down(instanceId: string): Promise<Deployment> {
+    const { store } = this.ctx;
+    const active = this.activeDeployment(instanceId);
+    return this.ctx.locks.run(instanceId, async () => {
+      const replicas = store.replicas.forInstance(instanceId);
+      await retireReplicas(this.ctx, replicas, stopGraceMs(active.config), (m) => store.deployments.note(active.id, m));
+      store.db.transaction(() => {
+        store.projects.setActiveDeployment(instanceId, null);
+        store.deployments.setStatus(active.id, 'REMOVED', 'removed with `wharf down`');
+      }).immediate();
+      await this.ctx.routes.push();
+      return store.deployments.get(active.id);
+    });
+  }
+
+  /** Resolves when the deployment's pipeline has finished (for the API's `?wait` and tests). */
+  settled(deploymentId: string): Promise<Deployment> {
+    return this.running.get(deploymentId) ?? Promise.resolve(this.ctx.store.deployments.get(deploymentId));
+  }
+
+  private enqueue(
+    instanceId: string,
+    input: { trigger: DeploymentTrigger; sourceDigest: string; artifactId: string | null; config: ServiceSettings; warnings: string[]; rollbackOf: string | null; variables?: Record<string, string> },
+  ): Deployment {
+    const { store } = this.ctx;
+    const deployment = store.db.transaction(() =>
+      store.deployments.create({
+        instanceId,
+        number: store.projects.takeDeploymentNumber(instanceId),
+        trigger: input.trigger,
+        sourceDigest: input.sourceDigest,
+        artifactId: input.artifactId,
+        config: input.config,
+        variables: input.variables ?? store.variables.forInstance(instanceId),
+        warnings: input.warnings,
+        rollbackOf: input.rollbackOf,
+      }),
+    ).immediate();
+    const work = this.ctx.locks.run(instanceId, () => runDeployment(this.ctx, deployment.id));
+    this.running.set(deployment.id, work);
+    void work.finally(() => this.running.delete(deployment.id));
+    return deployment;
+  }
+
+  private activeDeployment(instanceId: string): Deployment {
+    const activeId = this.ctx.store.projects.getInstance(instanceId).activeDeploymentId;
+    if (!activeId) throw new WharfError('NOT_FOUND', 'this service has no active deployment', { hint: 'Deploy it with `wharf up`.' });
+    return this.ctx.store.deployments.get(activeId);
+  }
+
+  private findTarget(instanceId: string, idOrNumber: string): Deployment {
+    const { deployments } = this.ctx.store;
+    const found = /^\d+$/.test(idOrNumber) ? deployments.findByNumber(instanceId, Number(idOrNumber)) : deployments.find(idOrNumber);
+    if (!found || found.instanceId !== instanceId) {
+      throw new WharfError('NOT_FOUND', `deployment '${idOrNumber}' is not a deployment of this service`, { hint: 'List them with `wharf deployments`.' });
+    }
+    if (!deployments.reachedActive(found.id)) {
+      throw new WharfError('CONFLICT', `deployment #${found.number} never went live, so it cannot be rolled back to`, { hint: 'Pick one that was ACTIVE from `wharf deployments`.' });
+    }
+    return found;
+  }
+
+  private previousLive(instanceId: string): Deployment {
+    const { store } = this.ctx;
+    const activeId = store.projects.getInstance(instanceId).activeDeploymentId;
+    const candidates = store.deployments.listForInstance(instanceId, 200);
+    const activeNumber = activeId ? store.deployments.get(activeId).number : Infinity;
+    const target = candidates.find(
+      (d) => d.id !== activeId && d.number < activeNumber && d.artifactId !== null && store.deployments.reachedActive(d.id) && !store.artifacts.find(d.artifactId)?.removedAt,
+    );
+    if (!target) throw new WharfError('NOT_FOUND', 'there is no earlier live deployment to roll back to', { hint: 'List deployments with `wharf deployments`.' });
+    return target;
+  }
+}

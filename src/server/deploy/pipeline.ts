@@ -1,0 +1,82 @@
+import path from 'node:path';
+import type { ArtifactRecord, Deployment } from '../../core/model.js';
+import { isWharfError } from '../../core/errors.js';
+import { LogWriter } from '../observe/log-file.js';
+import { buildLogFile } from '../observe/log-paths.js';
+import type { DeployContext } from './context.js';
+import { pruneArtifacts } from './prune.js';
+import { rollout, RolloutError } from './rollout.js';
+
+/**
+ * One deployment, start to finish, as one story:
+ *   QUEUED → BUILDING (or reuse a kept artifact) → DEPLOYING (start, health, swap, drain) → ACTIVE
+ * and on any failure FAILED/CRASHED with the reason and the last log lines, while the
+ * previous deployment keeps serving. Progress goes to the deployment's build log, which
+ * `wharf up` and `wharf logs --build` stream.
+ */
+export async function runDeployment(ctx: DeployContext, deploymentId: string): Promise<Deployment> {
+  const { store } = ctx;
+  let deployment = store.deployments.get(deploymentId);
+  const log = new LogWriter(buildLogFile(ctx.options.paths.logs, deployment.instanceId, deployment.id));
+  const say = (message: string) => {
+    log.write(message, 'sys');
+    store.deployments.note(deployment.id, message);
+  };
+  try {
+    for (const warning of deployment.warnings) log.write(`warning: ${warning}`, 'sys');
+    const artifact = await obtainArtifact(ctx, deployment, log);
+    deployment = store.deployments.get(deployment.id);
+
+    store.deployments.setStatus(deployment.id, 'DEPLOYING', `deploying artifact ${artifact.id}`);
+    const previous = store.projects.getInstance(deployment.instanceId).activeDeploymentId;
+    await rollout(ctx, deployment, artifact, say, () => {
+      store.projects.setActiveDeployment(deployment.instanceId, deployment.id);
+      store.deployments.setStatus(deployment.id, 'ACTIVE', `deployment #${deployment.number} is live`);
+      if (previous && previous !== deployment.id) {
+        store.deployments.setStatus(previous, 'REMOVED', `replaced by deployment #${deployment.number}`);
+      }
+    });
+    log.write(`==> deployment #${deployment.number} is live`, 'sys');
+    await pruneArtifacts(ctx, deployment.instanceId);
+  } catch (error) {
+    const status = error instanceof RolloutError ? error.status : 'FAILED';
+    const reason = error instanceof Error ? error.message : String(error);
+    const lines = error instanceof RolloutError ? error.lastLogLines : [];
+    log.write(`==> deployment #${deployment.number} ${status}: ${reason}`, 'sys');
+    if (isWharfError(error) && error.hint) log.write(`hint: ${error.hint}`, 'sys');
+    for (const line of lines) log.write(`  | ${line}`, 'sys');
+    const withLines = lines.length > 0 ? `${reason}\nlast log lines:\n${lines.map((l) => `  | ${l}`).join('\n')}` : reason;
+    store.deployments.setStatus(deployment.id, status, `deployment #${deployment.number} ${status.toLowerCase()}: ${reason}`, withLines);
+    ctx.logger.warn({ deploymentId: deployment.id, status, reason }, 'deployment did not go live');
+  } finally {
+    await log.close();
+  }
+  return store.deployments.get(deployment.id);
+}
+
+async function obtainArtifact(ctx: DeployContext, deployment: Deployment, log: LogWriter): Promise<ArtifactRecord> {
+  const { store } = ctx;
+  if (deployment.artifactId) {
+    const kept = store.artifacts.find(deployment.artifactId);
+    if (kept && !kept.removedAt) {
+      log.write(`==> reusing artifact ${kept.id} (no rebuild)`, 'sys');
+      return kept;
+    }
+  }
+  store.deployments.setStatus(deployment.id, 'BUILDING', 'building');
+  const source = ctx.builds.sourceDir(deployment.sourceDigest);
+  const plan = await ctx.builds.plan(source, deployment.config);
+  log.write(`==> builder ${plan.builder}: ${plan.summary}`, 'sys');
+  const artifactId = store.artifacts.newId();
+  const releaseDir = path.join(ctx.options.paths.releases, deployment.instanceId, artifactId);
+  const started = Date.now();
+  await ctx.builds.build(plan, source, {
+    releaseDir,
+    env: deployment.variables,
+    log: (line, stream) => log.write(line, stream),
+  });
+  log.write(`==> build finished in ${((Date.now() - started) / 1000).toFixed(1)} s`, 'sys');
+  const artifact = store.artifacts.add({ id: artifactId, instanceId: deployment.instanceId, releaseDir, builder: plan.builder, start: plan.start });
+  store.deployments.setArtifact(deployment.id, artifact.id);
+  return artifact;
+}

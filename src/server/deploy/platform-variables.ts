@@ -1,0 +1,42 @@
+import type { InstanceContext } from '../store/projects.js';
+import { publicUrl, serviceHost, type ServerOptions } from '../options.js';
+
+// Variables Wharf provides to every deployment, under Railway's names (so apps move over
+// unchanged) and Wharf's own. Per-replica ones (PORT, replica id) are added at start.
+
+export function platformVariables(options: ServerOptions, ctx: InstanceContext, deploymentId: string): Record<string, string> {
+  const host = serviceHost(options, {
+    project: ctx.project.name,
+    environment: ctx.environment.name,
+    service: ctx.service.name,
+  });
+  const shared = {
+    PUBLIC_DOMAIN: host,
+    PUBLIC_URL: publicUrl(options, host),
+    PRIVATE_DOMAIN: `${ctx.service.name}.${ctx.environment.name}.internal`,
+    PROJECT_NAME: ctx.project.name,
+    PROJECT_ID: ctx.project.id,
+    ENVIRONMENT_NAME: ctx.environment.name,
+    ENVIRONMENT_ID: ctx.environment.id,
+    SERVICE_NAME: ctx.service.name,
+    SERVICE_ID: ctx.service.id,
+    DEPLOYMENT_ID: deploymentId,
+  };
+  const vars: Record<string, string> = {};
+  for (const [key, value] of Object.entries(shared)) {
+    vars[`RAILWAY_${key}`] = value;
+    vars[`WHARF_${key}`] = value;
+  }
+  vars.RAILWAY_ENVIRONMENT = ctx.environment.name;
+  return vars;
+}
+
+/** What a replica's process inherits from the machine: enough to find node, npm and a home. */
+export function baseEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const base: Record<string, string> = {};
+  for (const key of ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR', 'NODE_EXTRA_CA_CERTS']) {
+    const value = env[key];
+    if (value !== undefined) base[key] = value;
+  }
+  return base;
+}

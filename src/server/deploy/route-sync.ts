@@ -1,0 +1,57 @@
+import type { RouteTable } from '../../core/routes.js';
+import type { ReplicaState, Runtime } from '../../core/runtime.js';
+import type { RouterClient } from '../../router/client.js';
+import type { ServerOptions } from '../options.js';
+import { serviceHost } from '../options.js';
+import type { Store } from '../store/store.js';
+
+const ENDED: ReadonlySet<ReplicaState> = new Set(['crashed', 'exited', 'stopped', 'lost']);
+
+/**
+ * Builds the router's whole table from the store (routed replicas of each instance's active
+ * deployment) and what the runtime reports, and pushes it: the router swaps it atomically.
+ */
+export class RouteSync {
+  private lastVersion = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly runtime: Runtime,
+    private readonly router: RouterClient,
+    private readonly options: ServerOptions,
+  ) {}
+
+  async table(): Promise<RouteTable> {
+    const live = new Map((await this.runtime.list()).map((s) => [s.replicaId, s]));
+    const routes: RouteTable['routes'] = [];
+    for (const instance of this.store.projects.listInstances()) {
+      if (!instance.activeDeploymentId) continue;
+      const names = this.store.projects.describeInstance(instance.id);
+      const targets = this.store.replicas
+        .forInstance(instance.id)
+        .filter((r) => r.routed && r.port !== null)
+        .filter((r) => {
+          const status = live.get(r.id);
+          return status !== undefined && !ENDED.has(status.state);
+        })
+        .map((r) => ({ id: r.id, url: `http://127.0.0.1:${r.port}` }));
+      routes.push({
+        host: serviceHost(this.options, {
+          project: names.project.name,
+          environment: names.environment.name,
+          service: names.service.name,
+        }),
+        serviceInstanceId: instance.id,
+        deploymentId: instance.activeDeploymentId,
+        targets,
+      });
+    }
+    // Milliseconds keep versions increasing across control-plane restarts.
+    this.lastVersion = Math.max(Date.now(), this.lastVersion + 1);
+    return { version: this.lastVersion, routes };
+  }
+
+  async push(): Promise<void> {
+    await this.router.putRoutes(await this.table());
+  }
+}

@@ -1,0 +1,55 @@
+import { wharfPaths, type WharfPaths } from '../core/paths.js';
+
+// Everything the control plane can be told at start, from the environment, resolved once.
+
+export interface ServerOptions {
+  readonly paths: WharfPaths;
+  readonly apiHost: string;
+  readonly apiPort: number;
+  readonly routerHost: string;
+  readonly routerPort: number;
+  /** `{service}`, `{environment}`, `{project}` and `{base}` are replaced. */
+  readonly hostPattern: string;
+  readonly baseDomain: string;
+  /** How long the router waits for in-flight requests on old replicas before they are stopped. */
+  readonly drainTimeoutMs: number;
+  /** Built releases kept per service instance, so rollback never rebuilds. */
+  readonly keepArtifacts: number;
+  readonly reconcileIntervalMs: number;
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, got '${raw}'`);
+  return value;
+}
+
+export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ServerOptions {
+  return Object.freeze({
+    paths: wharfPaths(env.WHARF_HOME),
+    apiHost: env.WHARF_API_HOST ?? '127.0.0.1',
+    apiPort: intFromEnv(env, 'WHARF_API_PORT', 7070),
+    routerHost: env.WHARF_ROUTER_HOST ?? '127.0.0.1',
+    routerPort: intFromEnv(env, 'WHARF_ROUTER_PORT', 8080),
+    hostPattern: env.WHARF_HOST_PATTERN ?? '{service}-{environment}.{base}',
+    baseDomain: env.WHARF_BASE_DOMAIN ?? 'localhost',
+    drainTimeoutMs: intFromEnv(env, 'WHARF_DRAIN_TIMEOUT_MS', 30_000),
+    keepArtifacts: intFromEnv(env, 'WHARF_KEEP_ARTIFACTS', 10),
+    reconcileIntervalMs: intFromEnv(env, 'WHARF_RECONCILE_INTERVAL_MS', 2_000),
+  });
+}
+
+export function serviceHost(options: ServerOptions, names: { project: string; environment: string; service: string }): string {
+  return options.hostPattern
+    .replaceAll('{service}', names.service)
+    .replaceAll('{environment}', names.environment)
+    .replaceAll('{project}', names.project)
+    .replaceAll('{base}', options.baseDomain)
+    .toLowerCase();
+}
+
+export function publicUrl(options: ServerOptions, host: string): string {
+  return options.routerPort === 80 ? `http://${host}` : `http://${host}:${options.routerPort}`;
+}

@@ -1,0 +1,19 @@
+import type { DeployContext } from '../deploy/context.js';
+
+/**
+ * Runs once at start, before the reconciler: a deployment the previous control plane left
+ * half-done never went live (going live and becoming ACTIVE are one transaction), so it is
+ * failed cleanly; the reconciler then retires its replicas while the previous one serves on.
+ */
+export function recoverInterruptedDeployments(ctx: DeployContext): number {
+  const interrupted = ctx.store.deployments.listInProgress();
+  for (const deployment of interrupted) {
+    ctx.store.deployments.setStatus(
+      deployment.id,
+      'FAILED',
+      `deployment #${deployment.number} failed: interrupted by a control-plane restart`,
+      'the control plane stopped while this deployment was in progress; the previous deployment kept serving. Run `wharf redeploy` to try again.',
+    );
+  }
+  return interrupted.length;
+}
