@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ReplicaSpec } from '../../core/runtime.js';
+import type { LogLine } from '../../supervisor/log-writer.js';
+
+// Helpers for runtime tests: bounded polling instead of sleeps, tiny HTTP and log readers,
+// and specs for the fixture programs in test/fixtures.
+
+export const FIXTURES_DIR = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
+
+/** Polls `probe` until it returns a truthy value; fails with `what` after timeoutMs. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  { timeoutMs = 10_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+      last = value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${describe(last)})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** GET 127.0.0.1:port/path; null when nothing answers. */
+export function httpGet(port: number, urlPath = '/'): Promise<{ status: number; body: string } | null> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve(null));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(null));
+  });
+}
+
+export function readLogLines(file: string): LogLine[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
+let counter = 0;
+export function uniqueReplicaId(prefix = 'r'): string {
+  counter++;
+  return `${prefix}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface FixtureSpecOptions {
+  fixture: string;
+  logDir: string;
+  port?: number | null;
+  env?: Record<string, string>;
+  command?: (fixtureFile: string) => string[];
+  overrides?: Partial<ReplicaSpec>;
+}
+
+/** A ReplicaSpec running test/fixtures/<fixture>.js. */
+export function fixtureSpec(options: FixtureSpecOptions): ReplicaSpec {
+  const replicaId = options.overrides?.replicaId ?? uniqueReplicaId(options.fixture.replace(/^app-/, ''));
+  const file = path.join(FIXTURES_DIR, `${options.fixture}.js`);
+  const port = options.port ?? null;
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env };
+  if (port !== null) env.PORT = String(port);
+  return {
+    replicaId,
+    deploymentId: 'dep_test',
+    serviceInstanceId: 'svc_test',
+    cwd: FIXTURES_DIR,
+    command: options.command ? options.command(file) : [process.execPath, file],
+    env,
+    port,
+    restart: { policy: 'ON_FAILURE', maxRetries: 2 },
+    liveness: null,
+    stopGraceMs: 2000,
+    logFile: path.join(options.logDir, `${replicaId}.log`),
+    ...options.overrides,
+  };
+}
