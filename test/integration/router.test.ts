@@ -1,0 +1,364 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import http from 'node:http';
+import { once } from 'node:events';
+import WebSocket, { WebSocketServer } from 'ws';
+import {
+  admin,
+  freePort,
+  get,
+  namedUpstream,
+  removeHome,
+  route,
+  startRouter,
+  startUpstream,
+  table,
+  waitFor,
+  type RouterUnderTest,
+  type Upstream,
+} from '../fixtures/router-harness.js';
+
+// The router as its own process: real upstream servers, real sockets, real signals.
+
+describe('router', () => {
+  let router: RouterUnderTest;
+  const upstreams: Upstream[] = [];
+  const upstream = async (u: Promise<Upstream>) => {
+    const started = await u;
+    upstreams.push(started);
+    return started;
+  };
+
+  before(async () => {
+    router = await startRouter();
+  });
+
+  after(async () => {
+    await router?.stop();
+    await Promise.all(upstreams.map((u) => u.close()));
+    if (router) await removeHome(router.home);
+  });
+
+  test('routes by Host header and round-robins across targets', async () => {
+    const a = await upstream(namedUpstream('a'));
+    const b = await upstream(namedUpstream('b'));
+    const other = await upstream(namedUpstream('other'));
+    await router.client.putRoutes(table(route('rr.test', [['rep_a', a.url], ['rep_b', b.url]]), route('other.test', [['rep_o', other.url]])));
+
+    const bodies: string[] = [];
+    for (let i = 0; i < 6; i++) bodies.push((await get(router.port, 'RR.test:80')).body);
+    assert.deepEqual(bodies.filter((x) => x === 'a').length, 3);
+    assert.deepEqual(bodies.filter((x) => x === 'b').length, 3);
+    assert.notEqual(bodies[0], bodies[1], 'consecutive requests alternate');
+    assert.equal((await get(router.port, 'other.test')).body, 'other');
+  });
+
+  test('unknown host: 404 page, JSON when the client asks for it', async () => {
+    const html = await get(router.port, 'nowhere.test');
+    assert.equal(html.status, 404);
+    assert.match(html.headers['content-type'] ?? '', /text\/html/);
+    assert.match(html.body, /No service is routed at nowhere\.test/);
+    assert.match(html.body, /wharf status/);
+
+    const json = await get(router.port, 'nowhere.test', '/', { accept: 'application/json' });
+    assert.equal(json.status, 404);
+    const body = JSON.parse(json.body) as { error: { code: string; message: string } };
+    assert.equal(body.error.message, 'No service is routed at nowhere.test');
+  });
+
+  test('a route with no targets answers 503 with Retry-After', async () => {
+    await router.client.putRoutes(table(route('empty.test', [])));
+    const res = await get(router.port, 'empty.test');
+    assert.equal(res.status, 503);
+    assert.ok(res.headers['retry-after']);
+    assert.match(res.body, /empty\.test has no ready replica/);
+  });
+
+  test('502 when the only target is dead, without leaking its address', async () => {
+    const deadPort = await freePort();
+    await router.client.putRoutes(table(route('dead.test', [['rep_dead', `http://127.0.0.1:${deadPort}`]])));
+    const res = await get(router.port, 'dead.test');
+    assert.equal(res.status, 502);
+    assert.match(res.body, /dead\.test: the app did not answer/);
+    assert.ok(!res.body.includes(String(deadPort)));
+  });
+
+  test('a refused connection is retried on the next target', async () => {
+    const deadPort = await freePort();
+    const live = await upstream(namedUpstream('live'));
+    await router.client.putRoutes(
+      table(route('retry.test', [['rep_refuses', `http://127.0.0.1:${deadPort}`], ['rep_live', live.url]])),
+    );
+    for (let i = 0; i < 4; i++) {
+      const res = await get(router.port, 'retry.test');
+      assert.equal(res.status, 200);
+      assert.equal(res.body, 'live');
+    }
+    const stats = await router.client.stats();
+    const refused = stats.targets.find((t) => t.id === 'rep_refuses');
+    assert.ok(refused && refused.requests >= 1, 'the dead target was tried');
+    assert.equal(refused.inflight, 0);
+  });
+
+  test('forwards X-Forwarded-*, keeps Host, strips hop-by-hop headers', async () => {
+    const echo = await upstream(
+      startUpstream((req, res) => {
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('x-from-app', 'yes');
+        res.end(JSON.stringify(req.headers));
+      }),
+    );
+    await router.client.putRoutes(table(route('headers.test', [['rep_echo', echo.url]])));
+    const res = await get(router.port, `headers.test:${router.port}`, '/', {
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-proto': 'https',
+      connection: 'keep-alive, x-private',
+      'x-private': 'secret',
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['x-from-app'], 'yes');
+    const seen = JSON.parse(res.body) as Record<string, string>;
+    assert.equal(seen.host, `headers.test:${router.port}`);
+    assert.equal(seen['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
+    assert.equal(seen['x-forwarded-proto'], 'http');
+    assert.equal(seen['x-forwarded-host'], `headers.test:${router.port}`);
+    assert.equal(seen['x-forwarded-port'], String(router.port));
+    assert.equal(seen['x-private'], undefined, 'headers named in Connection are hop-by-hop');
+  });
+
+  test('streams the response: the first chunk arrives before the app ends it', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const slow = await upstream(
+      startUpstream((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('first;');
+        // The app ends only once the client has seen the first chunk: a buffering proxy deadlocks here.
+        void released.then(() => res.end('second'));
+      }),
+    );
+    await router.client.putRoutes(table(route('stream.test', [['rep_stream', slow.url]])));
+
+    const body = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('first chunk never arrived: the response is buffered')), 5_000);
+      const req = http.request({ host: '127.0.0.1', port: router.port, headers: { host: 'stream.test' }, agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          if (text === 'first;') release();
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve(text);
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(body, 'first;second');
+  });
+
+  test('streams a 5 MB request body to the app', async () => {
+    let firstBytes!: () => void;
+    const appGotBytes = new Promise<void>((r) => (firstBytes = r));
+    const sink = await upstream(
+      startUpstream((req, res) => {
+        const hash = createHash('sha256');
+        let size = 0;
+        req.on('data', (chunk: Buffer) => {
+          if (size === 0) firstBytes();
+          size += chunk.length;
+          hash.update(chunk);
+        });
+        req.on('end', () => res.end(JSON.stringify({ size, sha: hash.digest('hex') })));
+      }),
+    );
+    await router.client.putRoutes(table(route('upload.test', [['rep_sink', sink.url]])));
+
+    const payload = Buffer.alloc(5 * 1024 * 1024);
+    for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+    const expected = createHash('sha256').update(payload).digest('hex');
+
+    const reply = new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: router.port, method: 'POST', headers: { host: 'upload.test', 'transfer-encoding': 'chunked' }, agent: false },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+      req.write(payload.subarray(0, 1024 * 1024));
+      // The rest is sent only after the app has received bytes: a buffering proxy would stall.
+      const timer = setTimeout(() => reject(new Error('the app saw no bytes before the body ended')), 5_000);
+      void appGotBytes.then(() => {
+        clearTimeout(timer);
+        req.end(payload.subarray(1024 * 1024));
+      });
+    });
+    const result = JSON.parse(await reply) as { size: number; sha: string };
+    assert.equal(result.size, payload.length);
+    assert.equal(result.sha, expected);
+  });
+
+  test('WebSocket echo through the router, counted as upgraded while open', async () => {
+    const app = await upstream(startUpstream((_req, res) => res.end('http')));
+    const wss = new WebSocketServer({ server: app.server });
+    const seenHosts: string[] = [];
+    wss.on('connection', (socket, req) => {
+      seenHosts.push(`${req.headers.host} ${req.headers['x-forwarded-for']}`);
+      socket.on('message', (data) => socket.send(`echo:${data.toString()}`));
+    });
+    await router.client.putRoutes(table(route('ws.test', [['rep_ws', app.url]])));
+
+    const ws = new WebSocket(`ws://127.0.0.1:${router.port}/socket`, { headers: { host: 'ws.test' } });
+    await once(ws, 'open');
+    ws.send('hello');
+    const [message] = (await once(ws, 'message')) as [Buffer];
+    assert.equal(message.toString(), 'echo:hello');
+    assert.deepEqual(seenHosts, ['ws.test 127.0.0.1']);
+
+    const open = await router.client.stats();
+    assert.equal(open.targets.find((t) => t.id === 'rep_ws')?.upgraded, 1);
+
+    ws.close();
+    await once(ws, 'close');
+    await waitFor('the upgraded count to drop', async () => {
+      const s = await router.client.stats();
+      return s.targets.find((t) => t.id === 'rep_ws')?.upgraded === 0;
+    });
+    wss.close();
+  });
+
+  test('atomic swap, then drain waits for the slow request on the old target', async () => {
+    const slowBody = 'x'.repeat(100_000);
+    const oldApp = await upstream(
+      startUpstream((req, res) => {
+        if (req.url === '/slow') setTimeout(() => res.end(slowBody), 2_000);
+        else res.end('old');
+      }),
+    );
+    const newApp = await upstream(namedUpstream('new'));
+    await router.client.putRoutes(table(route('swap.test', [['rep_old', oldApp.url]])));
+
+    let slowDoneAt = 0;
+    const slow = get(router.port, 'swap.test', '/slow').then((r) => {
+      slowDoneAt = Date.now();
+      return r;
+    });
+    await waitFor('the slow request to be in flight', async () => {
+      const s = await router.client.stats();
+      return s.targets.find((t) => t.id === 'rep_old')?.inflight === 1;
+    });
+
+    await router.client.putRoutes(table(route('swap.test', [['rep_new', newApp.url]])));
+    for (let i = 0; i < 3; i++) assert.equal((await get(router.port, 'swap.test')).body, 'new');
+
+    const drain = await router.client.drain({ targets: ['rep_old'], timeoutMs: 10_000 });
+    const drainedAt = Date.now();
+    assert.equal(drain.drained, true);
+    assert.equal(drain.remaining, 0);
+    assert.ok(drain.waitedMs >= 1_500, `drain waited only ${drain.waitedMs} ms`);
+
+    const done = await slow;
+    assert.equal(done.status, 200);
+    assert.equal(done.body, slowBody);
+    assert.ok(slowDoneAt > 0 && slowDoneAt <= drainedAt + 50, 'drain answered after the slow request completed');
+  });
+
+  test('drain gives up at its timeout and reports what is left', async () => {
+    const app = await upstream(startUpstream((_req, res) => setTimeout(() => res.end('late'), 1_500)));
+    await router.client.putRoutes(table(route('drain-timeout.test', [['rep_busy', app.url]])));
+    const slow = get(router.port, 'drain-timeout.test');
+    await waitFor('the request to be in flight', async () => {
+      const s = await router.client.stats();
+      return s.targets.find((t) => t.id === 'rep_busy')?.inflight === 1;
+    });
+    const result = await router.client.drain({ targets: ['rep_busy'], timeoutMs: 200 });
+    assert.equal(result.drained, false);
+    assert.equal(result.remaining, 1);
+    assert.ok(result.waitedMs >= 190 && result.waitedMs < 1_400, `waited ${result.waitedMs} ms`);
+    assert.equal((await slow).body, 'late', 'drain does not cut the request');
+  });
+
+  test('a table with a lower version is refused with 409; the same version is accepted', async () => {
+    const current = await router.client.getRoutes();
+    const stale = { ...current, version: current.version - 1 };
+    const refused = await admin(router.paths.routerSocket, 'PUT', '/routes', JSON.stringify(stale));
+    assert.equal(refused.status, 409);
+    assert.equal((JSON.parse(refused.body) as { error: { code: string } }).error.code, 'CONFLICT');
+    assert.deepEqual(await router.client.getRoutes(), current);
+    await assert.rejects(router.client.putRoutes(stale), { name: 'WharfError', code: 'RUNTIME_ERROR' });
+
+    const again = await admin(router.paths.routerSocket, 'PUT', '/routes', JSON.stringify(current));
+    assert.equal(again.status, 200);
+  });
+
+  test('an invalid body is refused with 400 and an error code', async () => {
+    const bad = await admin(router.paths.routerSocket, 'PUT', '/routes', JSON.stringify({ version: -1, routes: 'no' }));
+    assert.equal(bad.status, 400);
+    const body = JSON.parse(bad.body) as { error: { code: string; message: string; hint: string } };
+    assert.equal(body.error.code, 'BAD_REQUEST');
+    assert.match(body.error.message, /version|routes/);
+    assert.ok(body.error.hint);
+
+    const notJson = await admin(router.paths.routerSocket, 'POST', '/drain', '{');
+    assert.equal(notJson.status, 400);
+    const unknown = await admin(router.paths.routerSocket, 'GET', '/nope');
+    assert.equal(unknown.status, 404);
+  });
+
+  test('the admin socket is private (0600) and health names the pid', async () => {
+    const info = await stat(router.paths.routerSocket);
+    assert.ok(info.isSocket());
+    assert.equal(info.mode & 0o777, 0o600);
+    const health = await router.client.health();
+    assert.equal(health?.ok, true);
+    assert.equal(health?.pid, router.pid);
+  });
+
+  test('a restarted router serves the persisted table at once, and the access log was flushed', async () => {
+    const app = await upstream(namedUpstream('persisted'));
+    const saved = table(route('persist.test', [['rep_persist', app.url]]));
+    await router.client.putRoutes(saved);
+    assert.equal((await get(router.port, 'persist.test', '/hello?token=secret')).body, 'persisted');
+
+    await router.stop();
+    const log = await readFile(router.paths.accessLog, 'utf8');
+    const lines = log.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const line = lines.find((l) => l.host === 'persist.test');
+    assert.ok(line, 'the access log has the request');
+    assert.equal(line.path, '/hello');
+    assert.equal(line.status, 200);
+    assert.equal(line.target, 'rep_persist');
+    assert.equal(typeof line.durationMs, 'number');
+
+    router = await startRouter({ home: router.home, port: router.port });
+    assert.deepEqual(await router.client.getRoutes(), saved);
+    assert.equal((await get(router.port, 'persist.test')).body, 'persisted');
+  });
+});
+
+describe('router upstream timeout', () => {
+  let router: RouterUnderTest | undefined;
+  let app: Upstream | undefined;
+  after(async () => {
+    await router?.stop();
+    await app?.close();
+    if (router) await removeHome(router.home);
+  });
+
+  test('an app that sends no headers in time gets a 504', async () => {
+    router = await startRouter({ env: { WHARF_ROUTER_UPSTREAM_TIMEOUT_MS: '300' } });
+    app = await startUpstream((_req, res) => setTimeout(() => res.end('too late'), 2_000));
+    await router.client.putRoutes(table(route('timeout.test', [['rep_hang', app.url]])));
+    const res = await get(router.port, 'timeout.test', '/', { accept: 'application/json' });
+    assert.equal(res.status, 504);
+    assert.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, 'UPSTREAM_TIMEOUT');
+  });
+});
