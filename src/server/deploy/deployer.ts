@@ -98,6 +98,10 @@ export class Deployer {
     return this.running.get(deploymentId) ?? Promise.resolve(this.ctx.store.deployments.get(deploymentId));
   }
 
+  isRunning(deploymentId: string): boolean {
+    return this.running.has(deploymentId);
+  }
+
   private enqueue(
     instanceId: string,
     input: { trigger: DeploymentTrigger; sourceDigest: string; artifactId: string | null; config: ServiceSettings; warnings: string[]; rollbackOf: string | null; variables?: Record<string, string> },

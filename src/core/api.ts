@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { DEPLOYMENT_STATUSES } from './model.js';
+import { NAME_PATTERN } from './names.js';
+import { serviceSettingsPatchSchema, serviceSettingsSchema } from './settings.js';
+
+// Request and response shapes of the HTTP API: validated by the server, relied on by the CLI,
+// and the source of the OpenAPI document.
+
+export const nameSchema = z.string().regex(NAME_PATTERN, 'use 1-40 lowercase letters, digits and dashes');
+
+export const createProjectBody = z.object({ name: nameSchema }).strict();
+export const createServiceBody = z.object({ name: nameSchema, kind: z.enum(['web', 'worker']).default('web') }).strict();
+export const updateSettingsBody = serviceSettingsPatchSchema;
+export const rollbackBody = z.object({ deployment: z.string().min(1).max(64).optional() }).strict();
+export const setVariablesBody = z.object({ values: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()) }).strict();
+
+export const logsQuery = z.object({
+  deployment: z.string().max(64).optional(),
+  build: z.enum(['0', '1', 'true', 'false']).optional(),
+  follow: z.enum(['0', '1', 'true', 'false']).optional(),
+  since: z.string().max(40).optional(),
+  lines: z.coerce.number().int().min(1).max(100_000).optional(),
+});
+
+export const projectView = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  environments: z.array(z.object({ id: z.string(), name: z.string() })),
+  services: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string() })),
+});
+
+export const deploymentView = z.object({
+  id: z.string(),
+  number: z.number(),
+  status: z.enum(DEPLOYMENT_STATUSES),
+  reason: z.string().nullable(),
+  trigger: z.string(),
+  sourceDigest: z.string(),
+  artifactId: z.string().nullable(),
+  rollbackOf: z.string().nullable(),
+  canRollback: z.boolean(),
+  warnings: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const replicaView = z.object({
+  id: z.string(),
+  deploymentId: z.string(),
+  state: z.string(),
+  routed: z.boolean(),
+  restarts: z.number(),
+  port: z.number().nullable(),
+  lastReason: z.string().nullable(),
+});
+
+export const serviceStatusView = z.object({
+  project: z.string(),
+  environment: z.string(),
+  service: z.string(),
+  kind: z.string(),
+  host: z.string(),
+  url: z.string(),
+  activeDeployment: deploymentView.nullable(),
+  latestDeployment: deploymentView.nullable(),
+  replicas: z.array(replicaView),
+  settings: serviceSettingsSchema,
+});
+
+export const deploymentEventView = z.object({ id: z.number(), status: z.string(), message: z.string(), at: z.string() });
+export const logLineView = z.object({ t: z.string(), s: z.enum(['out', 'err', 'sys']), m: z.string(), replica: z.string().optional() });
+
+export type ProjectView = z.infer<typeof projectView>;
+export type DeploymentView = z.infer<typeof deploymentView>;
+export type ReplicaView = z.infer<typeof replicaView>;
+export type ServiceStatusView = z.infer<typeof serviceStatusView>;
+export type DeploymentEventView = z.infer<typeof deploymentEventView>;
+export type LogLineView = z.infer<typeof logLineView>;

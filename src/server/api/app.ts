@@ -1,0 +1,31 @@
+import { Hono } from 'hono';
+import { WharfError } from '../../core/errors.js';
+import { requireToken } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { errorResponse } from './errors.js';
+import { deploymentRoutes } from './routes/deployments.js';
+import { logRoutes } from './routes/logs.js';
+import { projectRoutes } from './routes/projects.js';
+import { serviceRoutes } from './routes/services.js';
+
+/** The HTTP API: every route declared with its schemas, behind bearer-token auth. */
+export function createApi(deps: ApiDeps): Hono {
+  const app = new Hono();
+  const publicPaths = new Set(['/v1/health', '/v1/openapi.json']);
+  app.onError((error, c) => errorResponse(error, c, deps.logger));
+  app.notFound(() => {
+    throw new WharfError('NOT_FOUND', 'no such API route', { hint: 'See GET /v1/openapi.json for the routes.' });
+  });
+  app.use('*', requireToken(deps.store, (_method, path) => publicPaths.has(path)));
+
+  deps.registry.add({ method: 'get', path: '/v1/health', summary: 'Liveness of the control plane', public: true });
+  app.get('/v1/health', (c) => c.json({ ok: true, version: deps.version }));
+  deps.registry.add({ method: 'get', path: '/v1/openapi.json', summary: 'This API as an OpenAPI 3.1 document', public: true });
+  app.get('/v1/openapi.json', (c) => c.json(deps.registry.openapi(deps.version)));
+
+  projectRoutes(app, deps);
+  serviceRoutes(app, deps);
+  deploymentRoutes(app, deps);
+  logRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,20 @@
+import type { Readable } from 'node:stream';
+import type { SourceDir } from '../../core/build.js';
+import type { Runtime } from '../../core/runtime.js';
+import type { Logger } from '../deploy/context.js';
+import type { Deployer } from '../deploy/deployer.js';
+import type { ServerOptions } from '../options.js';
+import type { Store } from '../store/store.js';
+import type { RouteRegistry } from './registry.js';
+
+/** What the API's routes are given: made in main.ts, passed in, never imported as singletons. */
+export interface ApiDeps {
+  store: Store;
+  runtime: Runtime;
+  deployer: Deployer;
+  options: ServerOptions;
+  registry: RouteRegistry;
+  logger: Logger;
+  storeSource(body: Readable): Promise<SourceDir>;
+  version: string;
+}
