@@ -1,0 +1,94 @@
+import { serve } from '@hono/node-server';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { ensureRouter } from '../router/launch.js';
+import { RouterClient } from '../router/client.js';
+import { createApi } from './api/app.js';
+import { RouteRegistry } from './api/registry.js';
+import { bootstrapAdminToken } from './bootstrap-token.js';
+import { localBuildService } from './build-service.js';
+import { readRailwayConfig } from './config/railway-config.js';
+import type { DeployContext } from './deploy/context.js';
+import { Deployer } from './deploy/deployer.js';
+import { InstanceLocks } from './deploy/instance-locks.js';
+import { RouteSync } from './deploy/route-sync.js';
+import type { ServerOptions } from './options.js';
+import { Reconciler } from './reconcile/reconciler.js';
+import { recoverInterruptedDeployments } from './reconcile/recovery.js';
+import { ProcessRuntime } from './runtimes/process/process-runtime.js';
+import { storeSource } from './source/store-source.js';
+import { Store } from './store/store.js';
+import { WHARF_VERSION } from './version.js';
+
+export interface ControlPlane {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: every part is made here and passed in. Stopping the control plane
+ * stops only the control plane; the router and the apps' supervisors run on.
+ */
+export async function startControlPlane(options: ServerOptions, print: (line: string) => void = console.log): Promise<ControlPlane> {
+  const { paths } = options;
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  const logger = pino({ level: process.env.WHARF_LOG_LEVEL ?? 'info' });
+  const store = Store.open(paths.database);
+  bootstrapAdminToken(store, options, print);
+
+  const runtime = new ProcessRuntime({ replicasDir: paths.replicas });
+  const router = new RouterClient(paths.routerSocket);
+  const startRouter = () => ensureRouter(paths, { port: options.routerPort, host: options.routerHost });
+  const routerState = await startRouter();
+  logger.info({ pid: routerState.pid, started: routerState.started, port: options.routerPort }, 'router ready');
+
+  const locks = new InstanceLocks();
+  const ctx: DeployContext = {
+    store,
+    runtime,
+    router,
+    routes: new RouteSync(store, runtime, router, options),
+    builds: localBuildService(paths.sources),
+    locks,
+    options,
+    logger,
+  };
+  const recovered = recoverInterruptedDeployments(ctx);
+  if (recovered > 0) logger.warn({ count: recovered }, 'failed deployments interrupted by the last stop');
+  const reconciler = new Reconciler(ctx, startRouter);
+  await reconciler.pass();
+  reconciler.start();
+
+  const deployer = new Deployer(ctx, readRailwayConfig);
+  const api = createApi({
+    store,
+    runtime,
+    deployer,
+    options,
+    registry: new RouteRegistry(),
+    logger,
+    storeSource: (body) => storeSource(body, { sourcesDir: paths.sources }),
+    version: WHARF_VERSION,
+  });
+  const server = serve({ fetch: api.fetch, port: options.apiPort, hostname: options.apiHost });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info({ url, home: paths.home, router: options.routerPort }, 'Wharf control plane listening');
+
+  return {
+    url,
+    async stop() {
+      await reconciler.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      store.close();
+    },
+  };
+}
