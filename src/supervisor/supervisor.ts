@@ -135,6 +135,8 @@ export class Supervisor {
     const decision = decideAfterExit(policy, maxRetries, this.status.restarts, failed);
     const ended = { appPid: null, exitCode: exit.code, exitSignal: exit.signal, lastReason: reason };
     if (decision.action === 'end') {
+      // From here a late SIGTERM must not turn crashed/exited into stopped.
+      this.stopping = true;
       this.update({ ...ended, state: decision.state });
       this.log.write('sys', decision.state === 'crashed' ? `crashed: ${reason}, not restarting (${policy})` : 'exited');
       await this.finish(0);

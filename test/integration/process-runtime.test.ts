@@ -186,6 +186,25 @@ describe('ProcessRuntime', { timeout: 60_000 }, () => {
     assert.match(crashed.lastReason ?? '', /could not start/);
   });
 
+  test('a TCP liveness probe (no path) marks a listening app running', async () => {
+    const port = await freePort();
+    const s = spec('app-web', port, { liveness: { path: null, intervalMs: 100, timeoutMs: 500, failureThreshold: 2 } });
+    const first = await start(s);
+    assert.equal(first.state, 'starting');
+    await waitStatus('running', s.replicaId, (st) => st.state === 'running');
+  });
+
+  test('the supervisor ignores SIGHUP', async () => {
+    const s = spec('app-ignores-sigterm');
+    const { supervisorPid, appPid } = await start(s);
+    process.kill(supervisorPid!, 'SIGHUP');
+    // Only a live supervisor writes the "stopped" sys line: it must have outlived SIGHUP.
+    await runtime.stop(s.replicaId, { graceMs: 200 });
+    const sys = readLogLines(s.logFile).filter((l) => l.s === 'sys').map((l) => l.m);
+    assert.ok(sys.includes('stopped'), sys.join('\n'));
+    assert.equal(processAlive(appPid!), false);
+  });
+
   test('list is empty when the replicas directory does not exist yet', async () => {
     assert.deepEqual(await runtime.list(), []);
   });

@@ -184,6 +184,20 @@ export function runtimeContract(
       assert.ok(sys.some((m) => /liveness probe failed/.test(m)), sys.join('\n'));
     });
 
+    test('liveness failures before the app was ever healthy do not restart it', async () => {
+      const port = await freePort();
+      const s = spec({
+        fixture: 'app-never-healthy',
+        port,
+        overrides: { liveness: { path: '/health', intervalMs: 100, timeoutMs: 1000, failureThreshold: 2 } },
+      });
+      await start(s);
+      await waitFor('five failed probes', () => readLogLines(s.logFile).filter((l) => /health probe/.test(l.m)).length >= 5);
+      const status = await statusOf(s.replicaId);
+      assert.equal(status?.state, 'starting');
+      assert.equal(status?.restarts, 0);
+    });
+
     test('run returns the exit code of a job and logs its lines', async () => {
       const logFile = path.join(tmp, 'jobs', 'job1.log');
       const file = path.join(FIXTURES_DIR, 'app-job.js');

@@ -49,9 +49,10 @@ export class ProcessRuntime implements Runtime {
       });
     }
     fs.mkdirSync(dir, { recursive: true });
+    // spec.json first: a fresh spec keeps list() from calling the replica lost meanwhile.
+    writeJsonAtomic(files.spec, spec);
     fs.rmSync(files.status, { force: true });
     fs.rmSync(files.stopRequest, { force: true });
-    writeJsonAtomic(files.spec, spec);
 
     const argv = nodeEntryArgv(entryPath(import.meta.url, '../../../supervisor/main'), [dir]);
     const logFd = fs.openSync(files.supervisorLog, 'a');
