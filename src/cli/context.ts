@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { WharfError } from '../core/errors.js';
+import { wharfPaths } from '../core/paths.js';
+import { ApiClient } from './client.js';
+import { readCliConfig, updateCliConfig, type Link } from './config-file.js';
+
+// Which server, which token, and which project/environment/service a command is about:
+// flags first, then WHARF_* variables, then the folder's link in the CLI config.
+
+export interface GlobalOptions {
+  project?: string;
+  environment?: string;
+  service?: string;
+  json?: boolean;
+}
+
+export interface Target {
+  project: string;
+  environment: string;
+  service: string;
+}
+
+export class CliContext {
+  readonly configFile = wharfPaths().cliConfig;
+
+  client(): ApiClient {
+    const config = readCliConfig(this.configFile);
+    const url = process.env.WHARF_API_URL ?? config.apiUrl ?? 'http://127.0.0.1:7070';
+    return new ApiClient(url, process.env.WHARF_TOKEN ?? config.token);
+  }
+
+  /** The link of this folder or its nearest linked parent. */
+  link(dir = process.cwd()): Link | null {
+    const { links } = readCliConfig(this.configFile);
+    for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+      const link = links[current];
+      if (link) return link;
+      if (path.dirname(current) === current) return null;
+    }
+  }
+
+  saveLink(dir: string, link: Link): void {
+    updateCliConfig(this.configFile, (config) => ({ ...config, links: { ...config.links, [path.resolve(dir)]: link } }));
+  }
+
+  project(opts: GlobalOptions): { project: string; environment: string } {
+    const link = this.link();
+    const project = opts.project ?? process.env.WHARF_PROJECT ?? link?.project;
+    if (!project) {
+      throw new WharfError('NOT_FOUND', 'this folder is not linked to a Wharf project', {
+        hint: 'Run `wharf init` to create one, `wharf link <project>` to use an existing one, or pass --project.',
+      });
+    }
+    const environment = opts.environment ?? process.env.WHARF_ENVIRONMENT ?? link?.environment ?? 'production';
+    return { project, environment };
+  }
+
+  target(opts: GlobalOptions, fallbackService?: string): Target {
+    const { project, environment } = this.project(opts);
+    const service = opts.service ?? process.env.WHARF_SERVICE ?? this.link()?.service ?? fallbackService;
+    if (!service) {
+      throw new WharfError('NOT_FOUND', 'no service is selected for this folder', {
+        hint: 'Pass --service <name>, or deploy with `wharf up` first (it links the service it deploys).',
+      });
+    }
+    return { project, environment, service };
+  }
+}
+
+export function servicePath(t: Target, suffix = ''): string {
+  return `/v1/projects/${encodeURIComponent(t.project)}/environments/${encodeURIComponent(t.environment)}/services/${encodeURIComponent(t.service)}${suffix}`;
+}

@@ -1,0 +1,54 @@
+import { Command, CommanderError } from 'commander';
+import { isWharfError } from '../core/errors.js';
+import { registerActions } from './commands/actions.js';
+import { registerDeployments } from './commands/deployments.js';
+import { registerInit } from './commands/init.js';
+import { registerLink } from './commands/link.js';
+import { registerLogs } from './commands/logs.js';
+import { registerProjects } from './commands/projects.js';
+import { registerServer } from './commands/server.js';
+import { registerSettings } from './commands/settings.js';
+import { registerStatus } from './commands/status.js';
+import { registerUp } from './commands/up.js';
+import { registerVariables } from './commands/variables.js';
+import { CliContext } from './context.js';
+
+// `wharf`: one file per command; this file only wires them and turns errors into text and
+// exit codes (0 ok, 1 failed, 130 interrupted).
+
+const ctx = new CliContext();
+const program = new Command('wharf')
+  .description('Wharf: deploy folders as web services on your own machines')
+  .option('-p, --project <name>', 'project (default: the one linked to this folder)')
+  .option('-e, --environment <name>', 'environment (default: the linked one, or production)')
+  .option('-s, --service <name>', 'service (default: the linked one; `wharf up` uses "web")')
+  .option('--json', 'machine-readable output')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerInit(program, ctx);
+registerLink(program, ctx);
+registerUp(program, ctx);
+registerStatus(program, ctx);
+registerDeployments(program, ctx);
+registerLogs(program, ctx);
+registerActions(program, ctx);
+registerSettings(program, ctx);
+registerVariables(program, ctx);
+registerProjects(program, ctx);
+registerServer(program);
+
+process.on('SIGINT', () => process.exit(130));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (isWharfError(error)) {
+    console.error(`error: ${error.message}`);
+    if (error.hint) console.error(`hint: ${error.hint}`);
+  } else {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  process.exit(1);
+}
