@@ -7,6 +7,8 @@ import { groupAlive, terminateGroup } from './process-group.js';
 
 // One run of the app: spawned in its own process group, every output line logged.
 
+const PIPE_DRAIN_MS = 250;
+
 export class AppProcess {
   readonly pid: number | null;
   readonly startedAt = new Date();
@@ -32,7 +34,15 @@ export class AppProcess {
         resolve(exit);
       };
       child.once('error', (err) => done({ code: null, signal: null, error: err.message }));
-      child.once('exit', (code, signal) => done({ code, signal }));
+      // Let the last lines drain into the log first ('close'), but not for long: a
+      // grandchild holding the pipes must not delay the restart.
+      child.once('exit', (code, signal) => {
+        const timer = setTimeout(() => done({ code, signal }), PIPE_DRAIN_MS);
+        child.once('close', () => {
+          clearTimeout(timer);
+          done({ code, signal });
+        });
+      });
     });
     readline.createInterface({ input: child.stdout }).on('line', (line) => log.write('out', line));
     readline.createInterface({ input: child.stderr }).on('line', (line) => log.write('err', line));

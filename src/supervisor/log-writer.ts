@@ -19,6 +19,8 @@ export function formatLogLine(stream: LogStreamName, message: string, now: Date 
 export class LogWriter {
   private readonly stream: fs.WriteStream;
   private failed = false;
+  private closed = false;
+  private closing: Promise<void> | null = null;
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -31,13 +33,17 @@ export class LogWriter {
   }
 
   write(stream: LogStreamName, message: string): void {
-    if (!this.failed) this.stream.write(formatLogLine(stream, message));
+    if (!this.failed && !this.closed) this.stream.write(formatLogLine(stream, message));
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.failed) return resolve();
-      this.stream.end(() => resolve());
-    });
+    if (!this.closing) {
+      this.closed = true;
+      this.closing = new Promise((resolve) => {
+        if (this.failed) return resolve();
+        this.stream.end(() => resolve());
+      });
+    }
+    return this.closing;
   }
 }

@@ -86,8 +86,7 @@ describe('ProcessRuntime', { timeout: 60_000 }, () => {
     assert.ok(appPid);
     await runtime.stop(s.replicaId, { graceMs: 500 });
     assert.equal(processAlive(appPid), false);
-    const sys = readLogLines(s.logFile).filter((l) => l.s === 'sys').map((l) => l.m);
-    assert.ok(sys.includes('stopped'), sys.join('\n'));
+    await waitFor('the stopped line', () => readLogLines(s.logFile).some((l) => l.s === 'sys' && l.m === 'stopped'));
   });
 
   test('stop ends the whole process group, grandchildren included', async () => {

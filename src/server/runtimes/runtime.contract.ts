@@ -116,10 +116,14 @@ export function runtimeContract(
       assert.equal(crashed.restarts, 2);
       assert.equal(crashed.exitCode, 1);
       assert.match(crashed.lastReason ?? '', /exited with code 1/);
-      const sys = readLogLines(s.logFile).filter((l) => l.s === 'sys').map((l) => l.m);
+      const lines = await waitFor('the final crash line in the log', () => {
+        const l = readLogLines(s.logFile);
+        return l.some((x) => x.s === 'sys' && /^crashed/.test(x.m)) ? l : null;
+      });
+      const sys = lines.filter((l) => l.s === 'sys').map((l) => l.m);
       assert.ok(sys.some((m) => /restart 1 of 2/.test(m)), sys.join('\n'));
       assert.ok(sys.some((m) => /restart 2 of 2/.test(m)), sys.join('\n'));
-      assert.equal(readLogLines(s.logFile).filter((l) => l.m === 'fatal: cannot boot' && l.s === 'err').length, 3);
+      assert.equal(lines.filter((l) => l.m === 'fatal: cannot boot' && l.s === 'err').length, 3);
     });
 
     test('NEVER does not restart a crashing app', async () => {
@@ -180,8 +184,9 @@ export function runtimeContract(
         return st && st.restarts >= 1 ? st : null;
       });
       assert.match(restarted.lastReason ?? '', /liveness probe failed 2 times/);
-      const sys = readLogLines(s.logFile).filter((l) => l.s === 'sys').map((l) => l.m);
-      assert.ok(sys.some((m) => /liveness probe failed/.test(m)), sys.join('\n'));
+      await waitFor('the liveness lines in the log', () =>
+        readLogLines(s.logFile).some((l) => l.s === 'sys' && /liveness probe failed 2 times/.test(l.m)),
+      );
     });
 
     test('liveness failures before the app was ever healthy do not restart it', async () => {
