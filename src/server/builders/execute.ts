@@ -23,6 +23,9 @@ export interface BuildReleaseOptions {
 export async function buildRelease(plan: BuildPlan, source: SourceDir, opts: BuildReleaseOptions): Promise<void> {
   const parent = path.dirname(opts.releaseDir);
   await fs.mkdir(parent, { recursive: true });
+  if (await fs.stat(opts.releaseDir).then(() => true, () => false)) {
+    throw new WharfError('CONFLICT', `the release folder ${opts.releaseDir} already exists`, { hint: 'Releases are immutable: build into a new release id.' });
+  }
   const work = await fs.mkdtemp(path.join(parent, `.tmp-${path.basename(opts.releaseDir)}-`));
   try {
     opts.log(`==> ${plan.summary}`, 'sys');
