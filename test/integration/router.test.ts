@@ -286,6 +286,33 @@ describe('router', () => {
     assert.equal((await slow).body, 'late', 'drain does not cut the request');
   });
 
+  test('a client that goes away aborts the upstream request and frees its count', async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((r) => (upstreamClosed = r));
+    const app = await upstream(
+      startUpstream((req, res) => {
+        res.on('close', () => upstreamClosed());
+        req.resume();
+      }),
+    );
+    await router.client.putRoutes(table(route('abort.test', [['rep_abort', app.url]])));
+    const req = http.request({ host: '127.0.0.1', port: router.port, headers: { host: 'abort.test' }, agent: false });
+    req.on('error', () => undefined);
+    req.end();
+    await waitFor('the request to be in flight', async () => {
+      const s = await router.client.stats();
+      return s.targets.find((t) => t.id === 'rep_abort')?.inflight === 1;
+    });
+    req.destroy();
+    await closed;
+    await waitFor('the in-flight count to return to 0', async () => {
+      const s = await router.client.stats();
+      return s.targets.find((t) => t.id === 'rep_abort')?.inflight === 0;
+    });
+    const drained = await router.client.drain({ targets: ['rep_abort'], timeoutMs: 1_000 });
+    assert.equal(drained.drained, true);
+  });
+
   test('a table with a lower version is refused with 409; the same version is accepted', async () => {
     const current = await router.client.getRoutes();
     const stale = { ...current, version: current.version - 1 };
@@ -324,11 +351,23 @@ describe('router', () => {
 
   test('a restarted router serves the persisted table at once, and the access log was flushed', async () => {
     const app = await upstream(namedUpstream('persisted'));
-    const saved = table(route('persist.test', [['rep_persist', app.url]]));
-    await router.client.putRoutes(saved);
+    await router.client.putRoutes(table(route('persist.test', [['rep_persist', app.url]])));
     assert.equal((await get(router.port, 'persist.test', '/hello?token=secret')).body, 'persisted');
 
+    // SIGTERM lets a request in flight finish before the process exits.
+    const slowApp = await upstream(startUpstream((_req, res) => setTimeout(() => res.end('finished'), 800)));
+    await router.client.putRoutes(table(route('persist.test', [['rep_persist', app.url]]), route('slow-stop.test', [['rep_slow', slowApp.url]])));
+    const saved = await router.client.getRoutes();
+    const inFlight = get(router.port, 'slow-stop.test');
+    await waitFor('the slow request to be in flight', async () => {
+      const s = await router.client.stats();
+      return s.targets.find((t) => t.id === 'rep_slow')?.inflight === 1;
+    });
     await router.stop();
+    const finished = await inFlight;
+    assert.equal(finished.status, 200);
+    assert.equal(finished.body, 'finished');
+    await assert.rejects(get(router.port, 'persist.test'), 'the old router no longer listens');
     const log = await readFile(router.paths.accessLog, 'utf8');
     const lines = log.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const line = lines.find((l) => l.host === 'persist.test');
