@@ -17,13 +17,24 @@ export function nodeEntryArgv(file: string, args: readonly string[] = []): strin
   for (let i = 0; i < execArgv.length; i++) {
     const flag = execArgv[i]!;
     if ((flag === '--import' || flag === '--loader' || flag === '--require') && execArgv[i + 1]) {
-      loaderFlags.push(flag, execArgv[i + 1]!);
+      loaderFlags.push(flag, absoluteSpecifier(execArgv[i + 1]!));
       i++;
     } else if (/^--(import|loader|require)=/.test(flag)) {
       loaderFlags.push(flag);
     }
   }
   // Under tsx's CLI the loader is not in execArgv; a .ts entry still needs it.
-  if (file.endsWith('.ts') && !loaderFlags.some((f) => f.includes('tsx'))) loaderFlags.push('--import', 'tsx');
+  if (file.endsWith('.ts') && !loaderFlags.some((f) => f.includes('tsx'))) loaderFlags.push('--import', absoluteSpecifier('tsx'));
   return [process.execPath, ...loaderFlags, file, ...args];
+}
+
+// A bare loader name ("tsx") resolves from the child's working directory, which for an app is
+// its release folder with no node_modules: resolve it here, from Wharf's own install.
+function absoluteSpecifier(specifier: string): string {
+  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.includes(':')) return specifier;
+  try {
+    return import.meta.resolve(specifier);
+  } catch {
+    return specifier;
+  }
 }

@@ -41,7 +41,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   const router = new RouterClient(paths.routerSocket);
   const startRouter = () => ensureRouter(paths, { port: options.routerPort, host: options.routerHost });
   const routerState = await startRouter();
-  logger.info({ pid: routerState.pid, started: routerState.started, port: options.routerPort }, 'router ready');
+  logger.info({ routerPid: routerState.pid, started: routerState.started, port: options.routerPort }, 'router ready');
 
   const locks = new InstanceLocks();
   const ctx: DeployContext = {

@@ -54,9 +54,7 @@ export function parseRailwayConfig(file: string, text: string, environmentName: 
   if (!parsed.success) throw configError(file, value, parsed.error.issues, locate);
   const config = parsed.data;
   const warnings: string[] = [];
-  for (const field of UNSUPPORTED.root) {
-    if (config[field as keyof RailwayConfig] !== undefined) warnings.push(`${file} ${field} is not used by Wharf and was ignored`);
-  }
+  // `$schema` only points editors at Railway's schema: nothing to honour, nothing to warn about.
   const settings: ServiceSettingsPatch = {};
   applySections(file, '', config.build, config.deploy, settings, warnings);
   const env = config.environments?.[environmentName];

@@ -8,7 +8,6 @@ export const RAILWAY_BUILDERS = ['RAILPACK', 'NIXPACKS', 'HEROKU', 'PAKETO', 'DO
 const WHARF_BUILDERS = ['AUTO', 'NODE', 'STATIC', 'PROCFILE', 'COMMANDS'] as const;
 
 export const UNSUPPORTED = {
-  root: ['$schema'],
   build: ['watchPatterns', 'dockerfilePath', 'nixpacksConfigPath', 'nixpacksPlan', 'nixpacksVersion', 'railpackVersion', 'buildEnvironment'],
   deploy: [
     'preDeployCommand',

@@ -66,7 +66,7 @@ async function obtainArtifact(ctx: DeployContext, deployment: Deployment, log: L
   store.deployments.setStatus(deployment.id, 'BUILDING', 'building');
   const source = ctx.builds.sourceDir(deployment.sourceDigest);
   const plan = await ctx.builds.plan(source, deployment.config);
-  log.write(`==> builder ${plan.builder}: ${plan.summary}`, 'sys');
+  log.write(`==> builder ${plan.builder}`, 'sys');
   const artifactId = store.artifacts.newId();
   const releaseDir = path.join(ctx.options.paths.releases, deployment.instanceId, artifactId);
   const started = Date.now();

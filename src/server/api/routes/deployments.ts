@@ -69,14 +69,15 @@ export function deploymentRoutes(app: Hono, deps: ApiDeps): void {
         aborted = true;
       });
       while (!aborted) {
-        const read = await readLinesFrom(file, offset);
-        offset = read.offset;
-        for (const line of read.lines) await stream.writeSSE({ event: 'log', data: JSON.stringify(line) });
+        // Status changes first: each one was recorded before the log lines that follow it.
         const events = store.deployments.events(found.id, lastEvent);
         for (const e of events) {
           lastEvent = e.id;
           await stream.writeSSE({ event: 'status', data: JSON.stringify({ id: e.id, status: e.status, message: e.message, at: e.at }) });
         }
+        const read = await readLinesFrom(file, offset);
+        offset = read.offset;
+        for (const line of read.lines) await stream.writeSSE({ event: 'log', data: JSON.stringify(line) });
         const current = store.deployments.get(found.id);
         if (FINAL_STATUSES.includes(current.status) && read.lines.length === 0 && events.length === 0 && !deployerBusy(deps, current.id)) {
           await stream.writeSSE({ event: 'end', data: JSON.stringify(view(store, current)) });

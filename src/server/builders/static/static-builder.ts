@@ -50,22 +50,7 @@ export function createStaticBuilder(options: { findExecutable?: FindExecutable }
 const STATIC_SERVER_ENTRY = entryPath(import.meta.url, '../../../static-server/main');
 
 export function staticServerArgv(dirs: readonly string[]): string[] {
-  const argv = nodeEntryArgv(STATIC_SERVER_ENTRY, dirs);
-  // The server runs with the release as its working directory, where a bare loader name
-  // (`--import tsx`, under tests) would not resolve: pin it to Wharf's own copy.
-  return argv.map((arg, i) => (argv[i - 1] === '--import' && isBareSpecifier(arg) ? resolveFromWharf(arg) : arg));
-}
-
-function isBareSpecifier(spec: string): boolean {
-  return !/^(\.{0,2}\/|[a-z][a-z0-9+.-]*:)/i.test(spec);
-}
-
-function resolveFromWharf(spec: string): string {
-  try {
-    return import.meta.resolve(spec);
-  } catch {
-    return spec;
-  }
+  return nodeEntryArgv(STATIC_SERVER_ENTRY, dirs);
 }
 
 /** The folders a static-server start argv serves, or null when the argv starts something else. */
