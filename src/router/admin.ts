@@ -14,6 +14,8 @@ export interface AdminDeps {
   registry: TargetRegistry;
   proxy: Proxy;
   version: string;
+  /** Where the public listener is, so a caller can tell a router started with other settings. */
+  listen: { host: string; port: number };
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -46,7 +48,7 @@ async function route(deps: AdminDeps, req: IncomingMessage, res: ServerResponse)
   const key = `${req.method} ${path}`;
   switch (key) {
     case 'GET /health':
-      return send(res, 200, { ok: true, pid: process.pid, version: deps.version, tableVersion: deps.table.version });
+      return send(res, 200, { ok: true, pid: process.pid, version: deps.version, tableVersion: deps.table.version, listen: deps.listen });
     case 'GET /routes':
       return send(res, 200, deps.table.table);
     case 'PUT /routes': {

@@ -9,6 +9,7 @@ export interface RouterHealth {
   pid: number;
   version?: string;
   tableVersion?: number;
+  listen?: { host: string; port: number };
 }
 
 const HINT = 'Is the router running? `wharf server` starts it; its log is in <WHARF_HOME>/logs/router/router.log.';

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
 
   mkdirSync(path.dirname(paths.routerSocket), { recursive: true });
   await removeStaleSocket(paths.routerSocket);
-  const admin = createAdminServer({ table, registry, proxy, version });
+  const admin = createAdminServer({ table, registry, proxy, version, listen: { host, port } });
   await listen(admin, { path: paths.routerSocket });
   chmodSync(paths.routerSocket, 0o600);
   writeFileSync(paths.routerPidFile, `${process.pid}\n`);
