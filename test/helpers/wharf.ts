@@ -141,3 +141,19 @@ export function httpRequest(url: string, opts: { host?: string; method?: string;
     req.end(opts.body);
   });
 }
+
+/** The admin token the server wrote into the CLI config on first start. */
+export async function adminToken(wharf: Wharf): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const config = JSON.parse(await readFile(path.join(wharf.home, 'config.json'), 'utf8')) as { token: string };
+  return config.token;
+}
+
+/** Reads `wharf … --json` output. */
+export function parseJson<T>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${result.code}): ${result.stdout}\n${result.stderr}`);
+  }
+}
