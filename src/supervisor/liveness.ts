@@ -35,6 +35,8 @@ export function probeTcp(port: number, timeoutMs: number): Promise<ProbeResult> 
   });
 }
 
+const STARTUP_PROBE_MS = 250;
+
 export interface LivenessEvents {
   onHealthy(): void;
   /** A counted failure (the app was healthy before). */
@@ -67,7 +69,9 @@ export class LivenessMonitor {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.spec.intervalMs);
+    // Until the app is first healthy, look often (it is "starting" meanwhile); then at the interval.
+    const delay = this.everHealthy ? this.spec.intervalMs : Math.min(STARTUP_PROBE_MS, this.spec.intervalMs);
+    this.timer = setTimeout(() => void this.tick(), delay);
   }
 
   private async tick(): Promise<void> {
