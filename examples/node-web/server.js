@@ -27,7 +27,7 @@ function healthy() {
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://localhost');
   if (stopping) res.setHeader('connection', 'close');
-  if (req.method === 'GET' && url.pathname === '/') return json(res, 200, { app: 'node-web', version, greeting });
+  if (req.method === 'GET' && url.pathname === '/') return json(res, 200, { app: 'node-web', version, greeting, replica: process.env.RAILWAY_REPLICA_ID ?? null });
   if (req.method === 'GET' && url.pathname === '/api/health') {
     return healthy() ? json(res, 200, { status: 'healthy' }) : json(res, 503, { status: 'unhealthy' });
   }

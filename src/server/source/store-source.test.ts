@@ -8,40 +8,9 @@ import { gzipSync } from 'node:zlib';
 import { create } from 'tar';
 import { isWharfError } from '../../core/errors.js';
 import { storeSource } from './store-source.js';
+import { tarGz, type TarEntry } from '../../../test/helpers/tarball.js';
 
-// Hand-made tar entries: the `tar` package refuses to write the malicious ones.
-type Entry = { name: string; type?: '0' | '1' | '2' | '3' | '5' | '6'; body?: string; link?: string };
-
-function header(entry: Entry, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  const put = (value: string, offset: number, length: number) => h.write(value, offset, length, 'utf8');
-  const octal = (n: number, length: number) => n.toString(8).padStart(length - 1, '0') + '\0';
-  put(entry.name, 0, 100);
-  put(octal(entry.type === '5' ? 0o755 : 0o644, 8), 100, 8);
-  put(octal(0, 8), 108, 8);
-  put(octal(0, 8), 116, 8);
-  put(octal(size, 12), 124, 12);
-  put(octal(1700000000, 12), 136, 12);
-  put('        ', 148, 8);
-  put(entry.type ?? '0', 156, 1);
-  put(entry.link ?? '', 157, 100);
-  put('ustar\0', 257, 6);
-  put('00', 263, 2);
-  let sum = 0;
-  for (const byte of h) sum += byte;
-  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
-  return h;
-}
-
-function tarGz(entries: Entry[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const entry of entries) {
-    const body = Buffer.from(entry.body ?? '');
-    blocks.push(header(entry, body.length), body, Buffer.alloc((512 - (body.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(blocks));
-}
+type Entry = TarEntry;
 
 async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-sources-'));

@@ -22,10 +22,13 @@ export function deploymentRoutes(app: Hono, deps: ApiDeps): void {
 
   registry.add({ method: 'post', path: `${SERVICE}/deployments`, summary: 'Upload a folder (.tar.gz) and deploy it; creates the service when ?create=1', rawBody: 'application/gzip', query: z.object({ create: z.string().optional() }), response: deploymentView });
   app.post(`${SERVICE}/deployments`, async (c) => {
-    const ctx = instanceOf(c, flag(c.req.query('create')));
+    const create = flag(c.req.query('create'));
+    if (!create) instanceOf(c);
     const body = c.req.raw.body;
     if (!body) throw new WharfError('INVALID_SOURCE', 'the request has no body', { hint: 'Send the folder as a .tar.gz (`wharf up` does this).' });
+    // The upload is checked before a new service is made, so a rejected one leaves nothing behind.
     const source = await deps.storeSource(Readable.fromWeb(body as never));
+    const ctx = instanceOf(c, create);
     const deployment = await deployer.deploySource(ctx.instance.id, source.digest, 'up');
     return c.json(view(store, deployment), 202);
   });
