@@ -46,7 +46,7 @@ test('the first start wrote the admin token into the CLI config with mode 0600',
 });
 
 test('requests without a valid token get 401 with a code, message and hint', async () => {
-  for (const headers of [{}, { authorization: 'Bearer wharf_not-a-token' }]) {
+  for (const headers of [{}, { authorization: 'Bearer wharf_not-a-token' }] as Array<Record<string, string>>) {
     const res = await httpRequest(api('/v1/projects'), { headers });
     assert.equal(res.status, 401);
     const body = JSON.parse(res.body) as { error: { code: string; message: string; hint: string } };
