@@ -97,7 +97,7 @@ test('node-web builds, answers, reports health, echoes WebSockets and stops clea
     const app = await start(plan, releaseDir, { APP_VERSION: '7' });
     try {
       const home = await waitFor(`http://127.0.0.1:${app.port}/`);
-      assert.deepEqual(await home.json(), { app: 'node-web', version: '7', greeting: 'Hello from Wharf' });
+      assert.deepEqual(await home.json(), { app: 'node-web', version: '7', greeting: 'Hello from Wharf', replica: null });
       const health = await fetch(`http://127.0.0.1:${app.port}/api/health`);
       assert.equal(health.status, 200);
       await fs.writeFile(path.join(releaseDir, 'unhealthy'), '');
