@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEPLOYMENT_STATUSES } from './model.js';
 import { NAME_PATTERN } from './names.js';
-import { serviceSettingsPatchSchema, serviceSettingsSchema } from './settings.js';
+import { serviceSettingsPatchSchema, serviceSettingsViewSchema } from './settings.js';
 
 // Request and response shapes of the HTTP API: validated by the server, relied on by the CLI,
 // and the source of the OpenAPI document.
@@ -65,7 +65,7 @@ export const serviceStatusView = z.object({
   activeDeployment: deploymentView.nullable(),
   latestDeployment: deploymentView.nullable(),
   replicas: z.array(replicaView),
-  settings: serviceSettingsSchema,
+  settings: serviceSettingsViewSchema,
 });
 
 export const deploymentEventView = z.object({ id: z.number(), status: z.string(), message: z.string(), at: z.string() });

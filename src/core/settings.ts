@@ -11,29 +11,56 @@ export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 
 const upper = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : v);
 
-export const serviceSettingsSchema = z.object({
-  builder: z.preprocess(upper, z.enum(BUILDERS)).default('AUTO'),
-  buildCommand: z.string().min(1).nullable().default(null),
-  startCommand: z.string().min(1).nullable().default(null),
-  staticDir: z.string().min(1).nullable().default(null),
-  healthcheckPath: z.string().startsWith('/').nullable().default(null),
-  healthcheckTimeout: z.coerce.number().int().min(1).max(3600).default(300),
-  restartPolicyType: z.preprocess(upper, z.enum(RESTART_POLICIES)).default('ON_FAILURE'),
-  restartPolicyMaxRetries: z.coerce.number().int().min(0).max(1000).default(10),
-  numReplicas: z.coerce.number().int().min(1).max(50).default(1),
-  overlapSeconds: z.coerce.number().int().min(0).max(3600).default(0),
-  drainingSeconds: z.coerce.number().int().min(0).max(3600).default(0),
-  livenessIntervalSeconds: z.coerce.number().min(0.2).max(3600).default(10),
-  livenessTimeoutSeconds: z.coerce.number().min(0.1).max(600).default(5),
-  livenessFailureThreshold: z.coerce.number().int().min(1).max(100).default(3),
+const settingsShape = {
+  builder: z.preprocess(upper, z.enum(BUILDERS)),
+  buildCommand: z.string().min(1).nullable(),
+  startCommand: z.string().min(1).nullable(),
+  staticDir: z.string().min(1).nullable(),
+  healthcheckPath: z.string().startsWith('/').nullable(),
+  healthcheckTimeout: z.coerce.number().int().min(1).max(3600),
+  restartPolicyType: z.preprocess(upper, z.enum(RESTART_POLICIES)),
+  restartPolicyMaxRetries: z.coerce.number().int().min(0).max(1000),
+  numReplicas: z.coerce.number().int().min(1).max(50),
+  overlapSeconds: z.coerce.number().int().min(0).max(3600),
+  drainingSeconds: z.coerce.number().int().min(0).max(3600),
+  livenessIntervalSeconds: z.coerce.number().min(0.2).max(3600),
+  livenessTimeoutSeconds: z.coerce.number().min(0.1).max(600),
+  livenessFailureThreshold: z.coerce.number().int().min(1).max(100),
+};
+
+/** Some settings, e.g. a change or an override: no defaults, unknown keys rejected. */
+export const serviceSettingsPatchSchema = z.object(settingsShape).partial().strict();
+export type ServiceSettingsPatch = z.infer<typeof serviceSettingsPatchSchema>;
+export type ServiceSettings = { [K in keyof ServiceSettingsPatch]-?: Exclude<ServiceSettingsPatch[K], undefined> };
+
+export const DEFAULT_SETTINGS: ServiceSettings = Object.freeze({
+  builder: 'AUTO',
+  buildCommand: null,
+  startCommand: null,
+  staticDir: null,
+  healthcheckPath: null,
+  healthcheckTimeout: 300,
+  restartPolicyType: 'ON_FAILURE',
+  restartPolicyMaxRetries: 10,
+  numReplicas: 1,
+  overlapSeconds: 0,
+  drainingSeconds: 0,
+  livenessIntervalSeconds: 10,
+  livenessTimeoutSeconds: 5,
+  livenessFailureThreshold: 3,
 });
 
-export type ServiceSettings = z.infer<typeof serviceSettingsSchema>;
-export type ServiceSettingsPatch = Partial<ServiceSettings>;
+/** Complete settings: what is given over the defaults (unknown keys, e.g. from older versions, dropped). */
+export const serviceSettingsSchema = z
+  .object(settingsShape)
+  .partial()
+  .transform((given): ServiceSettings => {
+    const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+    return { ...DEFAULT_SETTINGS, ...defined };
+  });
 
-export const serviceSettingsPatchSchema = serviceSettingsSchema.partial().strict();
-
-export const DEFAULT_SETTINGS: ServiceSettings = Object.freeze(serviceSettingsSchema.parse({}));
+/** The shape of complete settings, for documents (OpenAPI, JSON Schema). */
+export const serviceSettingsViewSchema = z.object(settingsShape);
 
 // Time between SIGTERM and SIGKILL. Railway's default of 0 kills at once; Wharf has
 // already drained in-flight requests by then, but gives the app a moment to exit cleanly.

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ServiceStatusView } from '../../core/api.js';
 import { WharfError } from '../../core/errors.js';
-import { serviceSettingsSchema } from '../../core/settings.js';
+import { serviceSettingsPatchSchema } from '../../core/settings.js';
 import { servicePath, type CliContext, type GlobalOptions } from '../context.js';
 import { printJson, table } from '../output/table.js';
 
@@ -9,7 +9,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** KEY=VALUE pairs → a settings patch; "null" or an empty value clears a setting. */
 export function parseSettingPairs(pairs: string[]): Record<string, unknown> {
-  const known = Object.keys(serviceSettingsSchema.shape);
+  const known = Object.keys(serviceSettingsPatchSchema.shape);
   const patch: Record<string, unknown> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');

@@ -2,7 +2,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { createServiceBody, serviceStatusView, setVariablesBody, updateSettingsBody } from '../../../core/api.js';
 import { WharfError } from '../../../core/errors.js';
-import { serviceSettingsSchema } from '../../../core/settings.js';
+import { serviceSettingsSchema, serviceSettingsViewSchema } from '../../../core/settings.js';
 import { jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';
 import { resolveEnvironment, resolveInstance } from '../resolve.js';
@@ -41,7 +41,7 @@ export function serviceRoutes(app: Hono, deps: ApiDeps): void {
     return c.json(statusView(store, options, ctx, await runtime.list()));
   });
 
-  registry.add({ method: 'patch', path: `${SERVICE}/settings`, summary: 'Change service settings in this environment (used by the next deployment)', body: updateSettingsBody, response: serviceSettingsSchema });
+  registry.add({ method: 'patch', path: `${SERVICE}/settings`, summary: 'Change service settings in this environment (used by the next deployment)', body: updateSettingsBody, response: serviceSettingsViewSchema });
   app.patch(`${SERVICE}/settings`, async (c) => {
     const ctx = resolveInstance(store, c.req.param('project')!, c.req.param('environment')!, c.req.param('service')!);
     const patch = await jsonBody(c, updateSettingsBody);
