@@ -49,10 +49,7 @@ export async function readRailwayConfig(sourceDir: string, environmentName: stri
 
 /** Parses and validates one file's text; `file` is its name, used in messages. */
 export function parseRailwayConfig(file: string, text: string, environmentName: string): RailwayConfigResult {
-  const { value, locate } = file.endsWith('.toml') ? readToml(file, text) : readJson(file, text);
-  const parsed = railwayConfigSchema.safeParse(value);
-  if (!parsed.success) throw configError(file, value, parsed.error.issues, locate);
-  const config = parsed.data;
+  const { config } = loadRailwayConfig(file, text);
   const warnings: string[] = [];
   // `$schema` only points editors at Railway's schema: nothing to honour, nothing to warn about.
   const settings: ServiceSettingsPatch = {};
@@ -101,6 +98,14 @@ function applySections(
 }
 
 type Locate = (path: readonly (string | number)[]) => Position | null;
+
+/** Reads and validates railway.json/toml (throwing INVALID_CONFIG); `locate` finds a field's key. */
+export function loadRailwayConfig(file: string, text: string): { config: RailwayConfig; value: unknown; locate: Locate } {
+  const { value, locate } = file.endsWith('.toml') ? readToml(file, text) : readJson(file, text);
+  const parsed = railwayConfigSchema.safeParse(value);
+  if (!parsed.success) throw configError(file, value, parsed.error.issues, locate);
+  return { config: parsed.data, value, locate };
+}
 
 function readJson(file: string, text: string): { value: unknown; locate: Locate } {
   const errors: ParseError[] = [];

@@ -1,0 +1,45 @@
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { WharfError } from '../../core/errors.js';
+import type { Position } from './positions.js';
+import type { Locate, PathSegment, SourceDocument } from './source.js';
+
+// YAML (render.yaml, docker-compose.yml) with source positions: `yaml`'s document API and a
+// LineCounter, so a field maps back to its line and column.
+
+export function readYaml(file: string, text: string): SourceDocument {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
+  const error = doc.errors[0];
+  if (error) {
+    const at = error.linePos?.[0] ?? { line: 1, col: 1 };
+    const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new WharfError('INVALID_CONFIG', `${file}:${at.line}:${at.col} ${what}`, { hint: `Fix the YAML syntax in ${file}.` });
+  }
+  const position = (offset: number): Position => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  const locate: Locate = (path, at = 'key') => {
+    let node: unknown = doc.contents;
+    let found: Position | null = node && (node as Node).range ? position((node as Node).range![0]) : null;
+    for (let i = 0; i < path.length; i++) {
+      const segment: PathSegment = path[i]!;
+      const last = i === path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+        if (!pair) return found;
+        const key = pair.key as Node;
+        const value = pair.value as Node | null;
+        found = last && at === 'value' && value?.range ? position(value.range[0]) : key.range ? position(key.range[0]) : found;
+        node = value;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        const item = node.items[segment] as Node | undefined;
+        if (!item) return found;
+        if (item.range) found = position(item.range[0]);
+        node = item;
+      } else return found;
+    }
+    return found;
+  };
+  return { file, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, locate };
+}
