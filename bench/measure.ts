@@ -16,8 +16,9 @@ export async function rssBytes(pid: number): Promise<number | null> {
 
 interface ProcStat {
   ppid: number;
-  /** utime + stime, in clock ticks, over all the process's threads. */
-  ticks: number;
+  /** utime and stime, in clock ticks, over all the process's threads. */
+  utime: number;
+  stime: number;
 }
 
 async function procStat(pid: number): Promise<ProcStat | null> {
@@ -26,7 +27,7 @@ async function procStat(pid: number): Promise<ProcStat | null> {
     // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    return { ppid: Number(fields[1]), utime: Number(fields[11]), stime: Number(fields[12]) };
   } catch {
     return null;
   }
@@ -71,12 +72,28 @@ export async function clockTicksPerSecond(): Promise<number> {
   return ticksPerSecond;
 }
 
-/** CPU seconds (user + system) used so far by these processes together; gone ones count 0. */
-export async function cpuSeconds(pids: number[]): Promise<number> {
+export interface CpuTime {
+  user: number;
+  sys: number;
+}
+
+/** CPU seconds (user and system) used so far by these processes together; gone ones count 0. */
+export async function cpuTime(pids: number[]): Promise<CpuTime> {
   const hz = await clockTicksPerSecond();
-  let ticks = 0;
-  for (const pid of pids) ticks += (await procStat(pid))?.ticks ?? 0;
-  return ticks / hz;
+  let user = 0;
+  let sys = 0;
+  for (const pid of pids) {
+    const stat = await procStat(pid);
+    user += stat?.utime ?? 0;
+    sys += stat?.stime ?? 0;
+  }
+  return { user: user / hz, sys: sys / hz };
+}
+
+/** CPU seconds (user + system) used so far by these processes together. */
+export async function cpuSeconds(pids: number[]): Promise<number> {
+  const { user, sys } = await cpuTime(pids);
+  return user + sys;
 }
 
 export const mb = (bytes: number | null): string => (bytes === null ? 'n/a' : `${(bytes / 1024 / 1024).toFixed(1)} MB`);

@@ -7,7 +7,7 @@ import { freePort } from '../src/server/ports.js';
 import { ProcessRuntime } from '../src/server/runtimes/process/process-runtime.js';
 import { copyExample, REPO, startWharf, type Wharf } from '../test/helpers/wharf.js';
 import { addDependency, cli, deployAndWait, setSourceVersion, timeRollback, timeUp, type RollbackTiming, type UpTiming } from './deploys.js';
-import { cpuSeconds, descendants, machineBusySeconds, mb, reapedChildrenSeconds, rssBytes } from './measure.js';
+import { cpuSeconds, cpuTime, descendants, machineBusySeconds, mb, reapedChildrenSeconds, rssBytes } from './measure.js';
 import { getStatus, startCaddy, startNginx, type RunningProxy } from './proxies.js';
 import { runWrk, wrkArgv, type WrkOptions, type WrkResult } from './wrk.js';
 
@@ -59,6 +59,9 @@ interface Row {
   result: WrkResult;
   /** Processes of the proxy (none for the direct run). */
   proxyCpuUsPerReq: number | null;
+  /** The proxy's user and kernel shares of proxyCpuUsPerReq. */
+  proxyUserUs: number | null;
+  proxySysUs: number | null;
   appCpuUsPerReq: number;
   wrkCpuUsPerReq: number;
   /** Cores busy with anything else on the machine during the run (other users' work). */
@@ -95,18 +98,22 @@ async function measureTarget(
   await waitForQuiet(name);
   const pPids = await proxyPids();
   const aPids = await appPids();
-  const [p0, a0, w0, m0, t0] = [await cpuSeconds(pPids), await cpuSeconds(aPids), await reapedChildrenSeconds(), await machineBusySeconds(), performance.now()];
+  const [p0, a0, w0, m0, t0] = [await cpuTime(pPids), await cpuSeconds(aPids), await reapedChildrenSeconds(), await machineBusySeconds(), performance.now()];
   const result = await runWrk(opts);
-  const [p1, a1, w1, m1, t1] = [await cpuSeconds(pPids), await cpuSeconds(aPids), await reapedChildrenSeconds(), await machineBusySeconds(), performance.now()];
+  const [p1, a1, w1, m1, t1] = [await cpuTime(pPids), await cpuSeconds(aPids), await reapedChildrenSeconds(), await machineBusySeconds(), performance.now()];
   if (result.socketErrors > 0 || result.non2xx > 0) log(`${name}: ${result.socketErrors} socket errors, ${result.non2xx} non-2xx responses`);
   const perReq = (seconds: number) => (seconds * 1e6) / result.requests;
+  const proxyUser = p1.user - p0.user;
+  const proxySys = p1.sys - p0.sys;
   return {
     name,
     result,
-    proxyCpuUsPerReq: pPids.length > 0 ? perReq(p1 - p0) : null,
+    proxyCpuUsPerReq: pPids.length > 0 ? perReq(proxyUser + proxySys) : null,
+    proxyUserUs: pPids.length > 0 ? perReq(proxyUser) : null,
+    proxySysUs: pPids.length > 0 ? perReq(proxySys) : null,
     appCpuUsPerReq: perReq(a1 - a0),
     wrkCpuUsPerReq: perReq(w1 - w0),
-    otherCores: Math.max(0, (m1 - m0 - (p1 - p0) - (a1 - a0) - (w1 - w0)) / ((t1 - t0) / 1000)),
+    otherCores: Math.max(0, (m1 - m0 - proxyUser - proxySys - (a1 - a0) - (w1 - w0)) / ((t1 - t0) / 1000)),
   };
 }
 
@@ -231,12 +238,13 @@ function printReport(rows: Row[], ups: UpTiming[], rollback: RollbackTiming, mem
   out.push('   Every target forwards to the same app process (the bench app replica Wharf started).');
   out.push(`   wrk, the proxy and the app all share the machine's ${os.cpus().length} cores, so rps is bounded by the sum of their CPU.`);
   out.push('   CPU/req: utime+stime delta from /proc/<pid>/stat during the measured run ÷ requests (proxy: all its processes;');
-  out.push('   app: the replica\'s process tree; wrk: from cutime+cstime of this process once wrk has exited).');
+  out.push('   usr / sys: the proxy\'s user-space and kernel (socket syscalls) shares in µs; app: the replica\'s process tree;');
+  out.push('   wrk: from cutime+cstime of this process once wrk has exited).');
   out.push('   "other load": machine busy time (/proc/stat) not spent by wrk, proxy or app, in cores; near 0 means an undisturbed run.');
   out.push('');
   out.push(
     table(
-      ['target', 'req/s', 'p50', 'p99', 'rps/nginx', 'p99/nginx', 'proxy CPU/req', 'app CPU/req', 'wrk CPU/req', 'errors', 'other load'],
+      ['target', 'req/s', 'p50', 'p99', 'rps/nginx', 'p99/nginx', 'proxy CPU/req', 'usr / sys', 'app CPU/req', 'wrk CPU/req', 'errors', 'other load'],
       rows.map((r) => [
         r.name,
         r.result.rps.toFixed(0),
@@ -245,6 +253,7 @@ function printReport(rows: Row[], ups: UpTiming[], rollback: RollbackTiming, mem
         (r.result.rps / nginx.result.rps).toFixed(2),
         (r.result.p99 / nginx.result.p99).toFixed(2),
         us(r.proxyCpuUsPerReq),
+        r.proxyUserUs === null ? '-' : `${r.proxyUserUs.toFixed(1)} / ${r.proxySysUs!.toFixed(1)}`,
         us(r.appCpuUsPerReq),
         us(r.wrkCpuUsPerReq),
         String(r.result.socketErrors + r.result.non2xx),
