@@ -64,7 +64,8 @@ export function tomlPosition(text: string, path: readonly (string | number)[]): 
       if (triple && rest.indexOf(triple[1]!, rest.indexOf(triple[1]!) + 3) === -1) inMultiline = triple[1]!;
     }
     let depth = commonPrefix(keyPath, target);
-    if (depth < keyPath.length) return; // a different field
+    // A different field, unless a [table] header inside the target (`[deploy.multiRegionConfig."us-west2"]` for deploy.multiRegionConfig).
+    if (depth < keyPath.length && !(header && depth === target.length)) return;
     // An inline table (`deploy = { healthcheckPath = 1 }`): look for the next key in the line.
     let position: Position = { line: index + 1, column };
     while (depth < target.length) {

@@ -51,7 +51,9 @@ export function specToToml(spec: ProjectSpec, header: readonly string[] = []): s
 }
 
 function serviceBlocks(title: string, service: ServiceSpec, block: (title: string, lines: string[]) => void): void {
-  block(title, fieldLines(service as Record<string, unknown>, SERVICE_ORDER, ['variables', 'environments']));
+  const fields = { ...service } as Record<string, unknown>;
+  if (fields.root === '.') delete fields.root; // the default
+  block(title, fieldLines(fields, SERVICE_ORDER, ['variables', 'environments']));
   if (service.variables && Object.keys(service.variables).length > 0) block(`${title}.variables`, variableLines(service.variables));
   for (const [env, override] of Object.entries(service.environments ?? {})) {
     const lines = fieldLines(override as Record<string, unknown>, SERVICE_ORDER, ['variables']);

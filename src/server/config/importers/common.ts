@@ -118,7 +118,8 @@ export function finish(doc: SourceDocument, input: ProjectSpecInput, warnings: W
     const error = issuesError(mapped, parsed.error.issues, { knownFields: wharfKnownFields, expected: WHARF_EXPECTED, hint: `Fix ${doc.file}; the value is copied into wharf.toml as is.` });
     throw new WharfError('INVALID_CONFIG', `${doc.file}: imported as ${error.message.slice(doc.file.length + 1)}`, { hint: error.hint });
   }
-  return { spec: parsed.data, warnings: warnings.list };
+  const sorted = [...warnings.list].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  return { spec: parsed.data, warnings: sorted };
 }
 
 /** Environment names in a stable order: production first, then as met. */

@@ -16,6 +16,7 @@ type ServiceInput = NonNullable<ProjectSpecInput['services']>[string];
 const HINT = 'See docs/config-as-code.md for how docker-compose.yml maps onto Wharf (Compose: https://docs.docker.com/reference/compose-file/).';
 
 const DATABASE_IMAGES: Record<string, DatabaseSpec['engine']> = { postgres: 'postgres', postgis: 'postgres', redis: 'redis', mysql: 'mysql', mariadb: 'mysql', mongo: 'mongo' };
+const URL_VARIABLE: Record<DatabaseSpec['engine'], string> = { postgres: 'DATABASE_URL', redis: 'REDIS_URL', mysql: 'MYSQL_URL', mongo: 'MONGO_URL' };
 const MAPPED = ['build', 'image', 'command', 'environment', 'healthcheck', 'ports', 'deploy', 'restart', 'scale'];
 const WHY: Record<string, string> = {
   env_file: 'env files are not read; set those variables in wharf.toml or with `wharf variables set`',
@@ -49,6 +50,13 @@ export function importCompose(file: string, text: string, _opts: ImportOptions =
   }
   const composeServices = checks.map(['services'], root.services, 'a mapping of services');
   const originals = Object.keys(composeServices);
+  // What to reference instead of a Compose host name: a database's URL, a service's private domain.
+  const hosts: Record<string, string> = {};
+  for (const original of originals) {
+    const s = composeServices[original];
+    const image = isRecord(s) && s.build === undefined && typeof s.image === 'string' ? databaseEngine(s.image) : undefined;
+    hosts[original] = `${names.ref(original)}.${image ? URL_VARIABLE[image] : 'RAILWAY_PRIVATE_DOMAIN'}`;
+  }
 
   for (const original of originals) {
     const path = ['services', original];
@@ -66,7 +74,7 @@ export function importCompose(file: string, text: string, _opts: ImportOptions =
       const version = /:(\d+(?:\.\d+)*)/.exec(image!)?.[1];
       databases[name] = { engine, ...(version ? { version } : {}) };
       for (const key of Object.keys(service)) {
-        if (key !== 'image') warnings.add(field(key), `Wharf provisions the ${engine} database and its credentials (\${{${name}.${engine === 'postgres' ? 'DATABASE_URL' : engine === 'redis' ? 'REDIS_URL' : engine === 'mysql' ? 'MYSQL_URL' : 'MONGO_URL'}}}); ignored`);
+        if (key !== 'image') warnings.add(field(key), `Wharf provisions the ${engine} database and its credentials (\${{${name}.${URL_VARIABLE[engine]}}}); ignored`);
       }
       continue;
     }
@@ -87,7 +95,7 @@ export function importCompose(file: string, text: string, _opts: ImportOptions =
       if (typeof command === 'string') out.startCommand = command;
       else out.startCommand = checks.list(field('command'), command, 'a command string or list').map((part, i) => shellQuote(checks.string([...field('command'), i], part))).join(' ');
     }
-    const variables = readEnvironment(checks, warnings, field('environment'), service.environment, originals);
+    const variables = readEnvironment(checks, warnings, field('environment'), service.environment, hosts);
     if (variables && Object.keys(variables).length > 0) out.variables = variables;
     if (service.healthcheck !== undefined) readHealthcheck(checks, warnings, field('healthcheck'), service.healthcheck, out);
     if (service.ports !== undefined) {
@@ -124,7 +132,7 @@ function databaseEngine(image: string): DatabaseSpec['engine'] | undefined {
   return DATABASE_IMAGES[last];
 }
 
-function readEnvironment(checks: Checks, warnings: Warnings, path: PathSegment[], value: unknown, services: readonly string[]): Record<string, VariableSpec> | undefined {
+function readEnvironment(checks: Checks, warnings: Warnings, path: PathSegment[], value: unknown, services: Record<string, string>): Record<string, VariableSpec> | undefined {
   if (value === undefined || value === null) return undefined;
   const entries: [string, unknown, PathSegment[]][] = [];
   if (Array.isArray(value)) {
@@ -149,8 +157,8 @@ function readEnvironment(checks: Checks, warnings: Warnings, path: PathSegment[]
     const text = String(raw);
     variables[key] = text;
     if (/\$\{?[A-Za-z_]/.test(text.replace(/\$\$/g, ''))) warnings.add(at, 'Compose interpolation (${VAR}) is left as is; Wharf references look like ${{shared.VAR}} or ${{service.VAR}}');
-    const host = services.find((s) => new RegExp(`(//|@)${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:|/|$)`).test(text));
-    if (host) warnings.add(at, `refers to the Compose service '${host}' by host name; in Wharf use a reference such as \${{${host}.DATABASE_URL}} or \${{${host}.RAILWAY_PRIVATE_DOMAIN}}`);
+    const host = Object.keys(services).find((s) => new RegExp(`(//|@)${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:|/|$)`).test(text));
+    if (host) warnings.add(at, `refers to the Compose service '${host}' by host name; in Wharf use the reference \${{${services[host]}}}`);
   }
   return variables;
 }
