@@ -12,7 +12,12 @@ export function didYouMean(input: string, candidates: readonly string[]): string
       bestDistance = distance;
     }
   }
-  return best !== null && bestDistance <= Math.max(2, Math.floor(input.length / 4)) ? best : null;
+  if (best !== null && bestDistance <= Math.max(2, Math.floor(input.length / 4))) return best;
+  // A word that starts with a candidate or the other way round: 'webservice' → 'web'.
+  const prefixed = candidates
+    .filter((c) => c.length >= 3 && lower.length >= 3 && (lower.startsWith(c.toLowerCase()) || c.toLowerCase().startsWith(lower)))
+    .sort((a, b) => b.length - a.length);
+  return prefixed[0] ?? null;
 }
 
 export function levenshtein(a: string, b: string): number {
