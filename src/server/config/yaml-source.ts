@@ -11,7 +11,7 @@ export function readYaml(file: string, text: string): SourceDocument {
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
   const error = doc.errors[0];
   if (error) {
-    const at = error.linePos?.[0] ?? { line: 1, col: 1 };
+    const at = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
     const what = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     throw new WharfError('INVALID_CONFIG', `${file}:${at.line}:${at.col} ${what}`, { hint: `Fix the YAML syntax in ${file}.` });
   }
