@@ -78,6 +78,7 @@ async function main(): Promise<void> {
   let router: ReturnType<typeof spawn> | null = null;
   let perfMapPid: number | null = null;
   try {
+    process.env.TMPDIR = tmp; // the harness's WHARF_HOME goes inside tmp, removed below whatever happens
     wharf = await startWharf({ WHARF_RECONCILE_INTERVAL_MS: '2000' });
     const paths = wharfPaths(wharf.home);
     const appDir = path.join(tmp, 'bench-app');

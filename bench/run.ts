@@ -147,6 +147,9 @@ async function main(): Promise<void> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-'));
   cleanups.push({ what: `remove ${tmp}`, run: () => rm(tmp, { recursive: true, force: true }) });
 
+  // The harness makes WHARF_HOME with os.tmpdir(): inside our temp folder, it goes away with it
+  // even when the control plane fails to start (the harness then has no cleanup to call).
+  process.env.TMPDIR = tmp;
   log('starting Wharf (compiled control plane, temp WHARF_HOME, free ports)');
   // The server's own reconcile interval (the harness shortens it for tests).
   const wharf = await startWharf({ WHARF_RECONCILE_INTERVAL_MS: '2000' });
