@@ -12,7 +12,21 @@ export const createProjectBody = z.object({ name: nameSchema }).strict();
 export const createServiceBody = z.object({ name: nameSchema, kind: z.enum(['web', 'worker']).default('web') }).strict();
 export const updateSettingsBody = serviceSettingsPatchSchema;
 export const rollbackBody = z.object({ deployment: z.string().min(1).max(64).optional() }).strict();
-export const setVariablesBody = z.object({ values: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()) }).strict();
+export const variableKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and underscores, not starting with a digit');
+export const variableInputSchema = z.union([
+  z.string(),
+  z.object({ value: z.string(), secret: z.boolean().optional(), sealed: z.boolean().optional() }).strict(),
+]);
+export const changeVariablesBody = z
+  .object({
+    set: z.record(variableKeySchema, variableInputSchema).default({}),
+    delete: z.array(variableKeySchema).default([]),
+    /** Stage the change without redeploying (Railway's --skip-deploys). */
+    skipDeploy: z.boolean().default(false),
+  })
+  .strict();
+export const createEnvironmentBody = z.object({ name: nameSchema, from: nameSchema.optional() }).strict();
+export const renameEnvironmentBody = z.object({ name: nameSchema }).strict();
 
 export const logsQuery = z.object({
   deployment: z.string().max(64).optional(),
@@ -68,6 +82,16 @@ export const serviceStatusView = z.object({
   settings: serviceSettingsViewSchema,
 });
 
+export const variableView = z.object({
+  key: z.string(),
+  /** null for sealed variables; "********" for secret ones unless revealed. */
+  value: z.string().nullable(),
+  secret: z.boolean(),
+  sealed: z.boolean(),
+  updatedAt: z.string(),
+});
+export const environmentView = z.object({ id: z.string(), name: z.string(), production: z.boolean(), createdAt: z.string() });
+
 export const deploymentEventView = z.object({ id: z.number(), status: z.string(), message: z.string(), at: z.string() });
 export const logLineView = z.object({ t: z.string(), s: z.enum(['out', 'err', 'sys']), m: z.string(), replica: z.string().optional() });
 
@@ -77,3 +101,5 @@ export type ReplicaView = z.infer<typeof replicaView>;
 export type ServiceStatusView = z.infer<typeof serviceStatusView>;
 export type DeploymentEventView = z.infer<typeof deploymentEventView>;
 export type LogLineView = z.infer<typeof logLineView>;
+export type VariableView = z.infer<typeof variableView>;
+export type EnvironmentView = z.infer<typeof environmentView>;

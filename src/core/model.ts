@@ -31,6 +31,8 @@ export interface Environment {
   id: string;
   projectId: string;
   name: string;
+  /** Production gets the strict policy checks (`wharf doctor`) whatever its name. */
+  production: boolean;
   createdAt: string;
 }
 
@@ -64,6 +66,8 @@ export interface Deployment {
   config: ServiceSettings;
   /** Variables snapshot (resolved when the deployment was made), names → values. */
   variables: Record<string, string>;
+  /** Which of those variables are secret: their values are redacted from logs. */
+  secretKeys: string[];
   warnings: string[];
   /** For a rollback: the deployment whose artifact and snapshot it re-activates. */
   rollbackOf: string | null;

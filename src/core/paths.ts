@@ -7,6 +7,8 @@ import path from 'node:path';
 export interface WharfPaths {
   home: string;
   database: string;
+  /** The key file for secrets at rest (unless WHARF_SECRET_KEY is set). */
+  secretKey: string;
   run: string;
   routerSocket: string;
   routerPidFile: string;
@@ -25,6 +27,7 @@ export function wharfPaths(home = process.env.WHARF_HOME ?? path.join(os.homedir
   return {
     home,
     database: path.join(home, 'wharf.db'),
+    secretKey: path.join(home, 'secret.key'),
     run,
     routerSocket: path.join(run, 'router.sock'),
     routerPidFile: path.join(run, 'router.pid'),

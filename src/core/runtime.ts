@@ -28,6 +28,8 @@ export interface ReplicaSpec {
   stopGraceMs: number;
   /** JSON lines: {"t": ISO time, "s": "out"|"err"|"sys", "m": line}. */
   logFile: string;
+  /** Secret values to redact from the replica's log lines (never written anywhere in clear). */
+  secretValues?: Array<{ key: string; value: string }>;
 }
 
 export type ReplicaState =

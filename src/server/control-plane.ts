@@ -19,6 +19,7 @@ import { recoverInterruptedDeployments } from './reconcile/recovery.js';
 import { ProcessRuntime } from './runtimes/process/process-runtime.js';
 import { storeSource } from './source/store-source.js';
 import { Store } from './store/store.js';
+import { Keyring, keyringOptionsFromEnv } from './variables/keyring.js';
 import { WHARF_VERSION } from './version.js';
 
 export interface ControlPlane {
@@ -34,10 +35,13 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   const { paths } = options;
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   const logger = pino({ level: process.env.WHARF_LOG_LEVEL ?? 'info' });
-  const store = Store.open(paths.database);
+  const keyring = Keyring.load(keyringOptionsFromEnv(paths.secretKey));
+  const store = Store.open(paths.database, keyring);
+  const encrypted = store.variables.encryptPlaintext();
+  if (encrypted > 0) logger.info({ count: encrypted }, 'encrypted variables stored by an earlier version');
   bootstrapAdminToken(store, options, print);
 
-  const runtime = new ProcessRuntime({ replicasDir: paths.replicas });
+  const runtime = new ProcessRuntime({ replicasDir: paths.replicas, seal: { box: keyring, keyFile: paths.secretKey } });
   const router = new RouterClient(paths.routerSocket);
   const startRouter = () => ensureRouter(paths, { port: options.routerPort, host: options.routerHost });
   const routerState = await startRouter();
@@ -65,6 +69,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     store,
     runtime,
     deployer,
+    routes: ctx.routes,
     options,
     registry: new RouteRegistry(),
     logger,

@@ -1,4 +1,7 @@
-import { LogWriter } from './log-writer.js';
+import { LogWriter } from '../server/observe/log-writer.js';
+import { Keyring, keyringOptionsFromEnv } from '../server/variables/keyring.js';
+import { Redactor } from '../server/variables/redact.js';
+import { KEY_FILE_ENV, openSpec, type StoredSpec } from './sealed-spec.js';
 import { readSpecSync, readStopGraceMs } from './status-file.js';
 import { Supervisor } from './supervisor.js';
 
@@ -12,8 +15,12 @@ if (!dir) {
   process.exit(2);
 }
 
-const spec = readSpecSync(dir);
-const log = new LogWriter(spec.logFile);
+const stored = readSpecSync(dir) as StoredSpec;
+const keyFile = process.env[KEY_FILE_ENV];
+const box = stored.sealed && keyFile ? Keyring.load(keyringOptionsFromEnv(keyFile)) : null;
+const spec = openSpec(stored, box);
+const redactor = new Redactor(spec.secretValues ?? []);
+const log = new LogWriter(spec.logFile, (message) => redactor.redact(message));
 const supervisor = new Supervisor(dir, spec, log, (code) => process.exit(code));
 
 const stop = () => void supervisor.stop(readStopGraceMs(dir) ?? spec.stopGraceMs);

@@ -74,7 +74,7 @@ after(async () => {
 
 test('kill -9 while the new deployment waits for health: it is FAILED on restart and the old one never stopped serving', async () => {
   const poller = startPoller();
-  await wharf.cli(['variables', '--set', 'HEALTH_FAIL=1'], { cwd: dir });
+  await wharf.cli(['variables', '--skip-deploy', '--set', 'HEALTH_FAIL=1'], { cwd: dir });
   const detached = await wharf.cli(['redeploy', '--detach'], { cwd: dir });
   assert.equal(detached.code, 0, detached.stderr);
   await waitForBuildLog(/waiting for \/api\/health/);
@@ -94,12 +94,12 @@ test('kill -9 while the new deployment waits for health: it is FAILED on restart
   assert.deepEqual(result.failures, []);
   assert.ok(result.ok > 20, `only ${result.ok} requests ran`);
   assert.deepEqual([...result.versions], ['1']);
-  await wharf.cli(['variables', '--set', 'HEALTH_FAIL=0'], { cwd: dir });
+  await wharf.cli(['variables', '--skip-deploy', '--set', 'HEALTH_FAIL=0'], { cwd: dir });
 });
 
 test('kill -9 right after the traffic switch: the new deployment stays ACTIVE and the old replicas are retired on restart', async () => {
   const poller = startPoller();
-  await wharf.cli(['variables', '--set', 'APP_VERSION=3'], { cwd: dir });
+  await wharf.cli(['variables', '--skip-deploy', '--set', 'APP_VERSION=3'], { cwd: dir });
   // overlapSeconds holds the old replicas after the switch: the window to crash in.
   await wharf.cli(['settings', '--set', 'overlapSeconds=5'], { cwd: dir });
   assert.equal((await wharf.cli(['redeploy', '--detach'], { cwd: dir })).code, 0);

@@ -38,7 +38,7 @@ after(async () => {
 
 test('redeploy builds again with the new variables; rollback re-activates the old build without rebuilding', async () => {
   assert.equal(await version(), '1');
-  assert.equal((await wharf.cli(['variables', '--set', 'APP_VERSION=2'], { cwd: dir })).code, 0);
+  assert.equal((await wharf.cli(['variables', '--skip-deploy', '--set', 'APP_VERSION=2'], { cwd: dir })).code, 0);
   const redeploy = await wharf.cli(['redeploy'], { cwd: dir });
   assert.equal(redeploy.code, 0, redeploy.stdout + redeploy.stderr);
   assert.equal(await version(), '2');
@@ -64,7 +64,7 @@ test('redeploy builds again with the new variables; rollback re-activates the ol
 
 test('a deploy whose health check fails is FAILED with the reason, exits non-zero, and the old version keeps serving', async () => {
   const before = await version();
-  assert.equal((await wharf.cli(['variables', '--set', 'HEALTH_FAIL=1'], { cwd: dir })).code, 0);
+  assert.equal((await wharf.cli(['variables', '--skip-deploy', '--set', 'HEALTH_FAIL=1'], { cwd: dir })).code, 0);
   const redeploy = await wharf.cli(['redeploy'], { cwd: dir });
   assert.equal(redeploy.code, 1);
   assert.match(redeploy.stderr, /FAILED: health check \/api\/health did not answer 2xx within 4 s/);
@@ -73,7 +73,7 @@ test('a deploy whose health check fails is FAILED with the reason, exits non-zer
   const [latest] = await deployments();
   assert.equal(latest!.status, 'FAILED');
   assert.match(latest!.reason ?? '', /last log lines/);
-  assert.equal((await wharf.cli(['variables', '--set', 'HEALTH_FAIL=0'], { cwd: dir })).code, 0);
+  assert.equal((await wharf.cli(['variables', '--skip-deploy', '--set', 'HEALTH_FAIL=0'], { cwd: dir })).code, 0);
 });
 
 test('a crash loop ends in CRASHED with the restart count, and the old version keeps serving', async () => {

@@ -17,7 +17,7 @@ before(async () => {
   dir = await copyExample('node-web', wharf.home);
   assert.equal((await wharf.cli(['init', '--name', 'keep'], { cwd: dir })).code, 0);
   for (let i = 1; i <= 3; i++) {
-    await wharf.cli(['variables', '--set', `APP_VERSION=${i}`], { cwd: dir });
+    await wharf.cli(['variables', '--skip-deploy', '--set', `APP_VERSION=${i}`], { cwd: dir });
     const run = await wharf.cli(i === 1 ? ['up'] : ['redeploy'], { cwd: dir });
     assert.equal(run.code, 0, run.stdout + run.stderr);
   }
@@ -56,7 +56,7 @@ test('logs -f streams the live deployment and follows it across a redeploy', asy
   });
   await waitFor(() => lines.some((l) => /listening on port/.test(l.m)), { timeoutMs: 10_000, what: 'the current replica’s lines' });
   const before = new Set(lines.map((l) => l.replica));
-  await wharf.cli(['variables', '--set', 'APP_VERSION=9'], { cwd: dir });
+  await wharf.cli(['variables', '--skip-deploy', '--set', 'APP_VERSION=9'], { cwd: dir });
   const redeploy = await wharf.cli(['redeploy'], { cwd: dir });
   assert.equal(redeploy.code, 0, redeploy.stderr);
   await waitFor(() => lines.some((l) => /node-web 9 listening/.test(l.m) && !before.has(l.replica)), { timeoutMs: 15_000, what: 'the new replica’s lines in the same stream' });

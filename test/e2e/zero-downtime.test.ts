@@ -265,7 +265,7 @@ test('5 redeploys and a rollback under wrk load: no failed request, no reset, no
   ok(await cli(['up']), 'wharf up');
   // Two replicas, so the router has a pool to spread over; v0 is the baseline under load.
   ok(await cli(['settings', '--set', 'numReplicas=2']), 'wharf settings');
-  ok(await cli(['variables', '--set', 'APP_VERSION=v0']), 'wharf variables');
+  ok(await cli(['variables', '--skip-deploy', '--set', 'APP_VERSION=v0']), 'wharf variables');
   ok(await cli(['redeploy']), 'wharf redeploy (v0)');
   await warmUp(w, 'v0');
 
@@ -276,7 +276,7 @@ test('5 redeploys and a rollback under wrk load: no failed request, no reset, no
     await sleep(1_500);
     for (let i = 1; i <= REDEPLOYS; i++) {
       const version = `v${i}`;
-      ok(await load.cli(['variables', '--set', `APP_VERSION=${version}`]), `wharf variables (${version})`);
+      ok(await load.cli(['variables', '--skip-deploy', '--set', `APP_VERSION=${version}`]), `wharf variables (${version})`);
       if (i === 2) {
         // Held across switch 2: the drain waits for it up to the drain timeout, then the app
         // closes it with a 1001 close frame. It still echoes after the switch.
@@ -331,7 +331,7 @@ test('an app that dies at once on SIGTERM loses nothing: the drain waits for its
     await sleep(1_500);
     for (let i = 1; i <= 3; i++) {
       const version = `v${i}`;
-      ok(await load.cli(['variables', '--set', `APP_VERSION=${version}`]), `wharf variables (${version})`);
+      ok(await load.cli(['variables', '--skip-deploy', '--set', `APP_VERSION=${version}`]), `wharf variables (${version})`);
       await load.deploy(['redeploy'], version, { slowFrom: `v${i - 1}` });
     }
     await load.deploy(['rollback'], 'v2');

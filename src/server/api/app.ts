@@ -4,9 +4,11 @@ import { requireToken } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorResponse } from './errors.js';
 import { deploymentRoutes } from './routes/deployments.js';
+import { environmentRoutes } from './routes/environments.js';
 import { logRoutes } from './routes/logs.js';
 import { projectRoutes } from './routes/projects.js';
 import { serviceRoutes } from './routes/services.js';
+import { variableRoutes } from './routes/variables.js';
 
 /** The HTTP API: every route declared with its schemas, behind bearer-token auth. */
 export function createApi(deps: ApiDeps): Hono {
@@ -24,7 +26,9 @@ export function createApi(deps: ApiDeps): Hono {
   app.get('/v1/openapi.json', (c) => c.json(deps.registry.openapi(deps.version)));
 
   projectRoutes(app, deps);
+  environmentRoutes(app, deps);
   serviceRoutes(app, deps);
+  variableRoutes(app, deps);
   deploymentRoutes(app, deps);
   logRoutes(app, deps);
   return app;

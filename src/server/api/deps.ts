@@ -3,6 +3,7 @@ import type { SourceDir } from '../../core/build.js';
 import type { Runtime } from '../../core/runtime.js';
 import type { Logger } from '../deploy/context.js';
 import type { Deployer } from '../deploy/deployer.js';
+import type { RouteSync } from '../deploy/route-sync.js';
 import type { ServerOptions } from '../options.js';
 import type { Store } from '../store/store.js';
 import type { RouteRegistry } from './registry.js';
@@ -12,6 +13,7 @@ export interface ApiDeps {
   store: Store;
   runtime: Runtime;
   deployer: Deployer;
+  routes: RouteSync;
   options: ServerOptions;
   registry: RouteRegistry;
   logger: Logger;

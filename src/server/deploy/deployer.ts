@@ -3,6 +3,7 @@ import { WharfError } from '../../core/errors.js';
 import { serviceSettingsSchema, stopGraceMs, type ServiceSettings, type ServiceSettingsPatch } from '../../core/settings.js';
 import type { DeployContext } from './context.js';
 import { runDeployment } from './pipeline.js';
+import { snapshotVariables, type VariablesSnapshot } from './variables-snapshot.js';
 import { retireReplicas } from './replicas.js';
 import { rollout } from './rollout.js';
 
@@ -56,7 +57,7 @@ export class Deployer {
       sourceDigest: target.sourceDigest,
       artifactId: artifact.id,
       config: target.config,
-      variables: target.variables,
+      snapshot: { values: target.variables, secretKeys: target.secretKeys },
       warnings: [],
       rollbackOf: target.id,
     });
@@ -93,6 +94,19 @@ export class Deployer {
     });
   }
 
+  /** Stops everything an instance runs, whatever its state (deleting an environment). */
+  stopAll(instanceId: string): Promise<void> {
+    const { store } = this.ctx;
+    return this.ctx.locks.run(instanceId, async () => {
+      const activeId = store.projects.getInstance(instanceId).activeDeploymentId;
+      await retireReplicas(this.ctx, store.replicas.forInstance(instanceId), 10_000, () => undefined);
+      store.db.transaction(() => {
+        store.projects.setActiveDeployment(instanceId, null);
+        if (activeId) store.deployments.setStatus(activeId, 'REMOVED', 'environment deleted');
+      }).immediate();
+    });
+  }
+
   /** Resolves when the deployment's pipeline has finished (for the API's `?wait` and tests). */
   settled(deploymentId: string): Promise<Deployment> {
     return this.running.get(deploymentId) ?? Promise.resolve(this.ctx.store.deployments.get(deploymentId));
@@ -104,9 +118,10 @@ export class Deployer {
 
   private enqueue(
     instanceId: string,
-    input: { trigger: DeploymentTrigger; sourceDigest: string; artifactId: string | null; config: ServiceSettings; warnings: string[]; rollbackOf: string | null; variables?: Record<string, string> },
+    input: { trigger: DeploymentTrigger; sourceDigest: string; artifactId: string | null; config: ServiceSettings; warnings: string[]; rollbackOf: string | null; snapshot?: VariablesSnapshot },
   ): Deployment {
     const { store } = this.ctx;
+    const snapshot = input.snapshot ?? snapshotVariables(store, this.ctx.options, instanceId);
     const deployment = store.db.transaction(() =>
       store.deployments.create({
         instanceId,
@@ -115,7 +130,8 @@ export class Deployer {
         sourceDigest: input.sourceDigest,
         artifactId: input.artifactId,
         config: input.config,
-        variables: input.variables ?? store.variables.forInstance(instanceId),
+        variables: snapshot.values,
+        secretKeys: snapshot.secretKeys,
         warnings: input.warnings,
         rollbackOf: input.rollbackOf,
       }),

@@ -1,11 +1,13 @@
 import path from 'node:path';
 import type { ArtifactRecord, Deployment } from '../../core/model.js';
 import { isWharfError } from '../../core/errors.js';
-import { LogWriter } from '../observe/log-file.js';
+import { LogWriter } from '../observe/log-writer.js';
 import { buildLogFile } from '../observe/log-paths.js';
 import type { DeployContext } from './context.js';
 import { pruneArtifacts } from './prune.js';
+import { secretValuesOf } from './replicas.js';
 import { rollout, RolloutError } from './rollout.js';
+import { Redactor } from '../variables/redact.js';
 
 /**
  * One deployment, start to finish, as one story:
@@ -17,13 +19,14 @@ import { rollout, RolloutError } from './rollout.js';
 export async function runDeployment(ctx: DeployContext, deploymentId: string): Promise<Deployment> {
   const { store } = ctx;
   let deployment = store.deployments.get(deploymentId);
-  const log = new LogWriter(buildLogFile(ctx.options.paths.logs, deployment.instanceId, deployment.id));
+  const redactor = new Redactor(secretValuesOf(deployment));
+  const log = new LogWriter(buildLogFile(ctx.options.paths.logs, deployment.instanceId, deployment.id), (m) => redactor.redact(m));
   const say = (message: string) => {
-    log.write(message, 'sys');
+    log.write('sys', message);
     store.deployments.note(deployment.id, message);
   };
   try {
-    for (const warning of deployment.warnings) log.write(`warning: ${warning}`, 'sys');
+    for (const warning of deployment.warnings) log.write('sys', `warning: ${warning}`);
     const artifact = await obtainArtifact(ctx, deployment, log);
     deployment = store.deployments.get(deployment.id);
 
@@ -36,15 +39,15 @@ export async function runDeployment(ctx: DeployContext, deploymentId: string): P
         store.deployments.setStatus(previous, 'REMOVED', `replaced by deployment #${deployment.number}`);
       }
     });
-    log.write(`==> deployment #${deployment.number} is live`, 'sys');
+    log.write('sys', `==> deployment #${deployment.number} is live`);
     await pruneArtifacts(ctx, deployment.instanceId);
   } catch (error) {
     const status = error instanceof RolloutError ? error.status : 'FAILED';
     const reason = error instanceof Error ? error.message : String(error);
     const lines = error instanceof RolloutError ? error.lastLogLines : [];
-    log.write(`==> deployment #${deployment.number} ${status}: ${reason}`, 'sys');
-    if (isWharfError(error) && error.hint) log.write(`hint: ${error.hint}`, 'sys');
-    for (const line of lines) log.write(`  | ${line}`, 'sys');
+    log.write('sys', `==> deployment #${deployment.number} ${status}: ${reason}`);
+    if (isWharfError(error) && error.hint) log.write('sys', `hint: ${error.hint}`);
+    for (const line of lines) log.write('sys', `  | ${line}`);
     const withLines = lines.length > 0 ? `${reason}\nlast log lines:\n${lines.map((l) => `  | ${l}`).join('\n')}` : reason;
     store.deployments.setStatus(deployment.id, status, `deployment #${deployment.number} ${status.toLowerCase()}: ${reason}`, withLines);
     ctx.logger.warn({ deploymentId: deployment.id, status, reason }, 'deployment did not go live');
@@ -59,23 +62,23 @@ async function obtainArtifact(ctx: DeployContext, deployment: Deployment, log: L
   if (deployment.artifactId) {
     const kept = store.artifacts.find(deployment.artifactId);
     if (kept && !kept.removedAt) {
-      log.write(`==> reusing artifact ${kept.id} (no rebuild)`, 'sys');
+      log.write('sys', `==> reusing artifact ${kept.id} (no rebuild)`);
       return kept;
     }
   }
   store.deployments.setStatus(deployment.id, 'BUILDING', 'building');
   const source = ctx.builds.sourceDir(deployment.sourceDigest);
   const plan = await ctx.builds.plan(source, deployment.config);
-  log.write(`==> builder ${plan.builder}`, 'sys');
+  log.write('sys', `==> builder ${plan.builder}`);
   const artifactId = store.artifacts.newId();
   const releaseDir = path.join(ctx.options.paths.releases, deployment.instanceId, artifactId);
   const started = Date.now();
   await ctx.builds.build(plan, source, {
     releaseDir,
     env: deployment.variables,
-    log: (line, stream) => log.write(line, stream),
+    log: (line, stream) => log.write(stream, line),
   });
-  log.write(`==> build finished in ${((Date.now() - started) / 1000).toFixed(1)} s`, 'sys');
+  log.write('sys', `==> build finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const artifact = store.artifacts.add({ id: artifactId, instanceId: deployment.instanceId, releaseDir, builder: plan.builder, start: plan.start });
   store.deployments.setArtifact(deployment.id, artifact.id);
   return artifact;

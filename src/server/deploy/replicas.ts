@@ -48,9 +48,15 @@ export async function startReplica(ctx: DeployContext, deployment: Deployment, a
           },
     stopGraceMs: stopGraceMs(settings),
     logFile: replicaLogFile(ctx.options.paths.logs, deployment.instanceId, deployment.id, record.id),
+    secretValues: secretValuesOf(deployment),
   };
   await ctx.runtime.start(spec);
   return record;
+}
+
+/** The deployment's secret variables as the redactors need them. */
+export function secretValuesOf(deployment: Deployment): Array<{ key: string; value: string }> {
+  return deployment.secretKeys.filter((key) => deployment.variables[key] !== undefined).map((key) => ({ key, value: deployment.variables[key]! }));
 }
 
 /** Stops replicas (SIGTERM, grace, SIGKILL) and forgets them. */

@@ -1,35 +1,9 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import path from 'node:path';
+import type { LogLine } from './log-writer.js';
 
-// Every log Wharf keeps (build, replica, job) is JSON lines: {"t": ISO time, "s": stream, "m": text}.
-// The supervisor writes replica logs in the same shape, so one reader serves them all.
+// Reading the JSON-lines logs that LogWriter writes.
 
-export type LogStream = 'out' | 'err' | 'sys';
-
-export interface LogLine {
-  t: string;
-  s: LogStream;
-  m: string;
-}
-
-export class LogWriter {
-  private readonly stream: WriteStream;
-
-  constructor(readonly file: string) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    this.stream = createWriteStream(file, { flags: 'a' });
-  }
-
-  write(message: string, stream: LogStream = 'sys'): void {
-    const line: LogLine = { t: new Date().toISOString(), s: stream, m: message };
-    this.stream.write(JSON.stringify(line) + '\n');
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.stream.end(resolve));
-  }
-}
+export type { LogLine };
 
 export function parseLogLine(text: string): LogLine | null {
   try {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-// Replica and job logs: one JSON object per line, {"t": ISO time, "s": stream, "m": text}.
+// Every log Wharf keeps (build, replica, job) is JSON lines: {"t": ISO time, "s": stream, "m": text}.
+// Supervisors write replica logs with this writer too, so one reader serves them all.
 
 export type LogStreamName = 'out' | 'err' | 'sys';
 
@@ -22,7 +23,11 @@ export class LogWriter {
   private closed = false;
   private closing: Promise<void> | null = null;
 
-  constructor(readonly file: string) {
+  /** `redact` runs on every message first: secret values never reach the file. */
+  constructor(
+    readonly file: string,
+    private readonly redact: (message: string) => string = (m) => m,
+  ) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.stream = fs.createWriteStream(file, { flags: 'a' });
     // A broken log must not take the app down with it: report once, keep supervising.
@@ -33,7 +38,7 @@ export class LogWriter {
   }
 
   write(stream: LogStreamName, message: string): void {
-    if (!this.failed && !this.closed) this.stream.write(formatLogLine(stream, message));
+    if (!this.failed && !this.closed) this.stream.write(formatLogLine(stream, this.redact(message)));
   }
 
   close(): Promise<void> {

@@ -5,6 +5,7 @@ import { IN_PROGRESS_STATUSES } from '../../core/model.js';
 import { serviceSettingsSchema, type ServiceSettings } from '../../core/settings.js';
 import type { Db } from './database.js';
 import { newId, now } from './ids.js';
+import type { SecretBox } from './secret-box.js';
 
 interface DeploymentRow {
   id: string; instance_id: string; number: number; status: string; reason: string | null;
@@ -13,7 +14,17 @@ interface DeploymentRow {
 }
 interface EventRow { id: number; deployment_id: string; status: string; message: string; at: string }
 
-const toDeployment = (r: DeploymentRow): Deployment => ({
+interface Snapshot {
+  values: Record<string, string>;
+  secretKeys: string[];
+}
+
+function readSnapshot(box: SecretBox, stored: string): Snapshot {
+  if (!box.isEncrypted(stored)) return { values: JSON.parse(stored) as Record<string, string>, secretKeys: [] };
+  return JSON.parse(box.decrypt(stored)) as Snapshot;
+}
+
+const toDeployment = (r: DeploymentRow, snapshot: Snapshot): Deployment => ({
   id: r.id,
   instanceId: r.instance_id,
   number: r.number,
@@ -23,7 +34,8 @@ const toDeployment = (r: DeploymentRow): Deployment => ({
   sourceDigest: r.source_digest,
   artifactId: r.artifact_id,
   config: serviceSettingsSchema.parse(JSON.parse(r.config)),
-  variables: JSON.parse(r.variables) as Record<string, string>,
+  variables: snapshot.values,
+  secretKeys: snapshot.secretKeys,
   warnings: JSON.parse(r.warnings) as string[],
   rollbackOf: r.rollback_of,
   createdAt: r.created_at,
@@ -41,6 +53,7 @@ export interface NewDeployment {
   artifactId: string | null;
   config: ServiceSettings;
   variables: Record<string, string>;
+  secretKeys: string[];
   warnings: string[];
   rollbackOf: string | null;
 }
@@ -50,7 +63,14 @@ export interface NewDeployment {
  * status moves, and every move is recorded as an event with its reason.
  */
 export class DeploymentRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+  ) {}
+
+  private toDeployment(row: DeploymentRow): Deployment {
+    return toDeployment(row, readSnapshot(this.box, row.variables));
+  }
 
   create(input: NewDeployment): Deployment {
     const id = newId('dep');
@@ -60,7 +80,7 @@ export class DeploymentRepository {
           config, variables, warnings, rollback_of, created_at, updated_at)
         VALUES (?, ?, ?, 'QUEUED', ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(id, input.instanceId, input.number, input.trigger, input.sourceDigest, input.artifactId,
-          JSON.stringify(input.config), JSON.stringify(input.variables), JSON.stringify(input.warnings),
+          JSON.stringify(input.config), this.box.encrypt(JSON.stringify({ values: input.variables, secretKeys: input.secretKeys })), JSON.stringify(input.warnings),
           input.rollbackOf, at, at);
       this.addEvent(id, 'QUEUED', `deployment #${input.number} queued (${input.trigger})`);
     }).immediate();
@@ -70,26 +90,26 @@ export class DeploymentRepository {
   get(id: string): Deployment {
     const row = this.db.prepare('SELECT * FROM deployments WHERE id = ?').get(id) as DeploymentRow | undefined;
     if (!row) throw new Error(`deployment ${id} does not exist`);
-    return toDeployment(row);
+    return this.toDeployment(row);
   }
 
   find(id: string): Deployment | null {
     const row = this.db.prepare('SELECT * FROM deployments WHERE id = ?').get(id) as DeploymentRow | undefined;
-    return row ? toDeployment(row) : null;
+    return row ? this.toDeployment(row) : null;
   }
 
   findByNumber(instanceId: string, number: number): Deployment | null {
     const row = this.db.prepare('SELECT * FROM deployments WHERE instance_id = ? AND number = ?').get(instanceId, number) as DeploymentRow | undefined;
-    return row ? toDeployment(row) : null;
+    return row ? this.toDeployment(row) : null;
   }
 
   listForInstance(instanceId: string, limit = 50): Deployment[] {
-    return (this.db.prepare('SELECT * FROM deployments WHERE instance_id = ? ORDER BY number DESC LIMIT ?').all(instanceId, limit) as DeploymentRow[]).map(toDeployment);
+    return (this.db.prepare('SELECT * FROM deployments WHERE instance_id = ? ORDER BY number DESC LIMIT ?').all(instanceId, limit) as DeploymentRow[]).map((r) => this.toDeployment(r));
   }
 
   listInProgress(): Deployment[] {
     const marks = IN_PROGRESS_STATUSES.map(() => '?').join(', ');
-    return (this.db.prepare(`SELECT * FROM deployments WHERE status IN (${marks}) ORDER BY created_at`).all(...IN_PROGRESS_STATUSES) as DeploymentRow[]).map(toDeployment);
+    return (this.db.prepare(`SELECT * FROM deployments WHERE status IN (${marks}) ORDER BY created_at`).all(...IN_PROGRESS_STATUSES) as DeploymentRow[]).map((r) => this.toDeployment(r));
   }
 
   setStatus(id: string, status: DeploymentStatus, message: string, reason?: string | null): void {
@@ -111,6 +131,16 @@ export class DeploymentRepository {
   note(id: string, message: string): void {
     const status = (this.db.prepare('SELECT status FROM deployments WHERE id = ?').get(id) as { status: string }).status;
     this.addEvent(id, status as DeploymentStatus, message);
+  }
+
+  /** Key rotation: every variables snapshot re-encrypted with the current key. */
+  reencryptAll(reencrypt: (token: string) => string): number {
+    const rows = this.db.prepare('SELECT id, variables FROM deployments').all() as Array<{ id: string; variables: string }>;
+    const stmt = this.db.prepare('UPDATE deployments SET variables = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const row of rows) stmt.run(this.box.isEncrypted(row.variables) ? reencrypt(row.variables) : this.box.encrypt(JSON.stringify(readSnapshot(this.box, row.variables))), row.id);
+    }).immediate();
+    return rows.length;
   }
 
   /** Whether it was ever live: only those are rollback targets. */

@@ -92,4 +92,24 @@ export const MIGRATIONS: readonly string[] = [
     last_used_at TEXT
   );
   `,
+  /* 2: environments know whether they are production; variables are scoped to an environment
+        (service_id '' = shared), carry secret/sealed flags and are stored encrypted. Rows copied
+        from version 1 are plain text until the control plane encrypts them at start. */ `
+  ALTER TABLE environments ADD COLUMN production INTEGER NOT NULL DEFAULT 0;
+  UPDATE environments SET production = 1 WHERE name = 'production';
+  CREATE TABLE env_variables (
+    environment_id TEXT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    service_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    secret INTEGER NOT NULL DEFAULT 0,
+    sealed INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (environment_id, service_id, key)
+  );
+  INSERT INTO env_variables (environment_id, service_id, key, value, updated_at)
+    SELECT si.environment_id, si.service_id, v.key, v.value, v.updated_at
+    FROM variables v JOIN service_instances si ON si.id = v.instance_id;
+  DROP TABLE variables;
+  `,
 ];

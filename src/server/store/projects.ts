@@ -4,7 +4,7 @@ import type { Db } from './database.js';
 import { newId, now } from './ids.js';
 
 interface ProjectRow { id: string; name: string; created_at: string }
-interface EnvironmentRow { id: string; project_id: string; name: string; created_at: string }
+interface EnvironmentRow { id: string; project_id: string; name: string; production: number; created_at: string }
 interface ServiceRow { id: string; project_id: string; name: string; kind: string; created_at: string }
 interface InstanceRow {
   id: string; service_id: string; environment_id: string; settings: string;
@@ -13,7 +13,7 @@ interface InstanceRow {
 
 const toProject = (r: ProjectRow): Project => ({ id: r.id, name: r.name, createdAt: r.created_at });
 const toEnvironment = (r: EnvironmentRow): Environment => ({
-  id: r.id, projectId: r.project_id, name: r.name, createdAt: r.created_at,
+  id: r.id, projectId: r.project_id, name: r.name, production: r.production === 1, createdAt: r.created_at,
 });
 const toService = (r: ServiceRow): Service => ({
   id: r.id, projectId: r.project_id, name: r.name, kind: r.kind as ServiceKind, createdAt: r.created_at,
@@ -61,10 +61,30 @@ export class ProjectRepository {
     return toProject(this.db.prepare('SELECT * FROM projects WHERE id = ?').get(id) as ProjectRow);
   }
 
-  createEnvironment(projectId: string, name: string): Environment {
-    const env: Environment = { id: newId('env'), projectId, name, createdAt: now() };
-    this.db.prepare('INSERT INTO environments (id, project_id, name, created_at) VALUES (?, ?, ?, ?)').run(env.id, projectId, name, env.createdAt);
-    return env;
+  /**
+   * A new environment with an instance of every service: default settings, or the settings of
+   * `copySettingsFrom` (duplication; variables are copied by the caller, which knows the rules).
+   */
+  createEnvironment(projectId: string, name: string, copySettingsFrom?: string): Environment {
+    return this.db.transaction(() => {
+      const env: Environment = { id: newId('env'), projectId, name, production: name === 'production', createdAt: now() };
+      this.db.prepare('INSERT INTO environments (id, project_id, name, production, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(env.id, projectId, name, env.production ? 1 : 0, env.createdAt);
+      for (const service of this.listServices(projectId)) {
+        const source = copySettingsFrom ? this.findInstance(service.id, copySettingsFrom) : null;
+        this.createInstance(service.id, env.id, source?.settings ?? DEFAULT_SETTINGS);
+      }
+      return env;
+    }).immediate();
+  }
+
+  renameEnvironment(environmentId: string, name: string): void {
+    this.db.prepare('UPDATE environments SET name = ? WHERE id = ?').run(name, environmentId);
+  }
+
+  /** Removes the environment and, by cascade, its instances, deployments, replicas and variables. */
+  deleteEnvironment(environmentId: string): void {
+    this.db.prepare('DELETE FROM environments WHERE id = ?').run(environmentId);
   }
 
   listEnvironments(projectId: string): Environment[] {

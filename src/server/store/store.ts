@@ -4,6 +4,7 @@ import { DeploymentRepository } from './deployments.js';
 import { ProjectRepository } from './projects.js';
 import { ReplicaRepository } from './replicas.js';
 import { TokenRepository } from './tokens.js';
+import type { SecretBox } from './secret-box.js';
 import { VariableRepository } from './variables.js';
 
 /** The control plane's whole state: one SQLite file, one repository per table family. */
@@ -15,17 +16,20 @@ export class Store {
   readonly tokens: TokenRepository;
   readonly variables: VariableRepository;
 
-  constructor(readonly db: Db) {
+  constructor(
+    readonly db: Db,
+    box: SecretBox,
+  ) {
     this.projects = new ProjectRepository(db);
-    this.deployments = new DeploymentRepository(db);
+    this.deployments = new DeploymentRepository(db, box);
     this.replicas = new ReplicaRepository(db);
     this.artifacts = new ArtifactRepository(db);
     this.tokens = new TokenRepository(db);
-    this.variables = new VariableRepository(db);
+    this.variables = new VariableRepository(db, box);
   }
 
-  static open(file: string): Store {
-    return new Store(openDatabase(file));
+  static open(file: string, box: SecretBox): Store {
+    return new Store(openDatabase(file), box);
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { createServiceBody, serviceStatusView, setVariablesBody, updateSettingsBody } from '../../../core/api.js';
+import { createServiceBody, serviceStatusView, updateSettingsBody } from '../../../core/api.js';
 import { WharfError } from '../../../core/errors.js';
 import { serviceSettingsSchema, serviceSettingsViewSchema } from '../../../core/settings.js';
 import { jsonBody } from '../body.js';
@@ -48,19 +48,5 @@ export function serviceRoutes(app: Hono, deps: ApiDeps): void {
     const settings = serviceSettingsSchema.parse({ ...ctx.instance.settings, ...patch });
     store.projects.updateSettings(ctx.instance.id, settings);
     return c.json(settings);
-  });
-
-  registry.add({ method: 'get', path: `${SERVICE}/variables`, summary: "The service's variables in this environment", response: z.record(z.string(), z.string()) });
-  app.get(`${SERVICE}/variables`, (c) => {
-    const ctx = resolveInstance(store, c.req.param('project')!, c.req.param('environment')!, c.req.param('service')!);
-    return c.json(store.variables.forInstance(ctx.instance.id));
-  });
-
-  registry.add({ method: 'patch', path: `${SERVICE}/variables`, summary: 'Set variables (used by the next deployment)', body: setVariablesBody, response: z.record(z.string(), z.string()) });
-  app.patch(`${SERVICE}/variables`, async (c) => {
-    const ctx = resolveInstance(store, c.req.param('project')!, c.req.param('environment')!, c.req.param('service')!);
-    const body = await jsonBody(c, setVariablesBody);
-    store.variables.set(ctx.instance.id, body.values);
-    return c.json(store.variables.forInstance(ctx.instance.id));
   });
 }

@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { entryPath, nodeEntryArgv } from '../../../core/entrypoint.js';
 import { WharfError } from '../../../core/errors.js';
+import { KEY_FILE_ENV, sealSpec } from '../../../supervisor/sealed-spec.js';
+import type { SecretBox } from '../../store/secret-box.js';
 import type { JobResult, JobSpec, ReplicaSpec, ReplicaState, ReplicaStatus, Runtime } from '../../../core/runtime.js';
 import { pollUntil, processAlive } from '../../../supervisor/process-group.js';
 import { replicaFiles, writeJsonAtomic, type StopRequest } from '../../../supervisor/status-file.js';
@@ -29,14 +31,21 @@ const SUPERVISOR_EXTRA_GRACE_MS = 5_000;
 export interface ProcessRuntimeOptions {
   /** Where replica directories live: wharfPaths().replicas. */
   replicasDir: string;
+  /**
+   * Seals each replica's environment and secret values in its spec.json, so no secret lies in
+   * clear under the state directory; the supervisor opens it with the same key (file or env).
+   */
+  seal?: { box: SecretBox; keyFile: string };
 }
 
 export class ProcessRuntime implements Runtime {
   readonly name = 'process';
   private readonly replicasDir: string;
+  private readonly seal: ProcessRuntimeOptions['seal'];
 
   constructor(options: ProcessRuntimeOptions) {
     this.replicasDir = options.replicasDir;
+    this.seal = options.seal;
   }
 
   async start(spec: ReplicaSpec): Promise<ReplicaStatus> {
@@ -50,7 +59,7 @@ export class ProcessRuntime implements Runtime {
     }
     fs.mkdirSync(dir, { recursive: true });
     // spec.json first: a fresh spec keeps list() from calling the replica lost meanwhile.
-    writeJsonAtomic(files.spec, spec);
+    writeJsonAtomic(files.spec, sealSpec(spec, this.seal?.box));
     fs.rmSync(files.status, { force: true });
     fs.rmSync(files.stopRequest, { force: true });
 
@@ -59,7 +68,8 @@ export class ProcessRuntime implements Runtime {
     let exited: string | null = null;
     let supervisorPid: number | undefined;
     try {
-      const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', logFd, logFd] });
+      const env = this.seal ? { ...process.env, [KEY_FILE_ENV]: this.seal.keyFile } : process.env;
+      const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', logFd, logFd], env });
       supervisorPid = child.pid;
       child.once('error', (err) => (exited = `could not start: ${err.message}`));
       child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exited with code ${code}`));

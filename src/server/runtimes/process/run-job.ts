@@ -1,7 +1,7 @@
 import { WharfError } from '../../../core/errors.js';
 import { runCommand } from '../../exec/run-command.js';
 import type { JobResult, JobSpec } from '../../../core/runtime.js';
-import { LogWriter } from '../../../supervisor/log-writer.js';
+import { LogWriter } from '../../observe/log-writer.js';
 
 // A one-off command run to completion (pre-deploy commands, cron runs), logged in the
 // same JSON-lines format as replicas.
