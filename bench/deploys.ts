@@ -28,6 +28,7 @@ export interface UpTiming {
 }
 
 export interface RollbackTiming {
+  deployment: number;
   fromVersion: string;
   toVersion: string;
   answeringMs: number;
@@ -182,10 +183,10 @@ export async function timeUp(wharf: Wharf, dir: string, host: string, version: s
   return { label, deployment, answeringMs, cliMs, install, buildMs };
 }
 
-/** `wharf rollback` (to the previous live deployment) until the router serves `toVersion`. */
-export async function timeRollback(wharf: Wharf, dir: string, host: string, fromVersion: string, toVersion: string): Promise<RollbackTiming> {
-  const { answeringMs, cliMs } = await timeUntilServed(wharf, ['rollback'], dir, host, toVersion, 120_000);
-  return { fromVersion, toVersion, answeringMs, cliMs };
+/** `wharf rollback <deployment>` until the router serves `toVersion` again. */
+export async function timeRollback(wharf: Wharf, dir: string, host: string, deployment: number, fromVersion: string, toVersion: string): Promise<RollbackTiming> {
+  const { answeringMs, cliMs } = await timeUntilServed(wharf, ['rollback', String(deployment)], dir, host, toVersion, 120_000);
+  return { deployment, fromVersion, toVersion, answeringMs, cliMs };
 }
 
 /** Runs a CLI command to completion, then waits until the router serves `version`. */

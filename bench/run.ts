@@ -215,11 +215,15 @@ async function main(): Promise<void> {
   if ((await serviceStatus(wharf, nodeDir)).host !== nodeHost) throw new Error('node-web is not on the expected host');
 
   // --- 3. rollback ----------------------------------------------------------------------------
-  log('wharf variables --set APP_VERSION=2 + wharf redeploy');
-  await cli(wharf, ['variables', '--set', 'APP_VERSION=2'], nodeDir);
+  // Newer CLIs redeploy on `variables --set` unless told not to; stage it, then one redeploy.
+  const variablesHelp = (await cli(wharf, ['variables', '--help'], nodeDir)).stdout;
+  const setArgs = ['variables', '--set', 'APP_VERSION=2', ...(variablesHelp.includes('--skip-deploy') ? ['--skip-deploy'] : [])];
+  log(`wharf ${setArgs.join(' ')} + wharf redeploy`);
+  await cli(wharf, setArgs, nodeDir);
   await deployAndWait(wharf, ['redeploy'], nodeDir, nodeHost, '2');
-  log('wharf rollback');
-  const rollback: RollbackTiming = await timeRollback(wharf, nodeDir, nodeHost, '2', 'b');
+  const previous = ups[1]!.deployment;
+  log(`wharf rollback ${previous}`);
+  const rollback: RollbackTiming = await timeRollback(wharf, nodeDir, nodeHost, previous, '2', 'b');
 
   // --- 4. idle memory ---------------------------------------------------------------------------
   const benchReplica = (await runtime.list()).find((r) => r.port === appPort);
@@ -282,7 +286,7 @@ function printReport(rows: Row[], ups: UpTiming[], rollback: RollbackTiming, mem
   );
   out.push('   "install step" is from the build log timestamps (its "==> [i/n]" line to the next "==>" line); it is part of "up → answering".');
   out.push('');
-  out.push(`3. Rollback: \`wharf rollback\` (version ${rollback.fromVersion} → ${rollback.toVersion}) until the router serves ${rollback.toVersion} (polled every 20 ms)`);
+  out.push(`3. Rollback: \`wharf rollback ${rollback.deployment}\` (version ${rollback.fromVersion} → ${rollback.toVersion}, the previous live deployment) until the router serves ${rollback.toVersion} (polled every 20 ms)`);
   out.push(`   rollback → answering: ${secs(rollback.answeringMs)}    rollback → CLI exit: ${secs(rollback.cliMs)}`);
   out.push('');
   out.push('4. Idle memory (VmRSS)');
