@@ -50,6 +50,8 @@ export interface ServiceInstance {
   environmentId: string;
   settings: ServiceSettings;
   activeDeploymentId: string | null;
+  /** Where the router forwards private traffic to this instance (127.0.0.1:privatePort). */
+  privatePort: number | null;
   createdAt: string;
 }
 

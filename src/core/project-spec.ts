@@ -39,9 +39,8 @@ const variables = z.record(variableKey, variableSpecSchema);
 export const SERVICE_KINDS = ['web', 'worker', 'cron', 'static'] as const;
 
 /** Settings a service may set per environment (service settings + variables). */
-const serviceFields = serviceSettingsPatchSchema.extend({
-  /** The pre-deploy command (migrations), run once per deployment before replicas start. */
-  preDeployCommand: z.string().min(1).nullable().optional(),
+// `root` and `schedule` are this file's names for the rootDirectory and cronSchedule settings.
+const serviceFields = serviceSettingsPatchSchema.omit({ rootDirectory: true, cronSchedule: true }).extend({
   /** 5-field cron (UTC) or @hourly/@daily…; only for kind "cron". */
   schedule: z.string().min(1).nullable().optional(),
   variables: variables.optional(),

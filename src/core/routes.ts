@@ -13,6 +13,11 @@ export const routeSchema = z.object({
   serviceInstanceId: z.string().min(1),
   deploymentId: z.string().min(1),
   targets: z.array(routeTargetSchema),
+  /**
+   * A stable port on 127.0.0.1 where the router forwards every request to this route's targets,
+   * whatever the Host header: how apps reach each other (private networking) on one machine.
+   */
+  privatePort: z.number().int().min(1).max(65535).optional(),
 });
 
 export const routeTableSchema = z.object({

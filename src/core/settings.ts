@@ -16,6 +16,12 @@ const settingsShape = {
   buildCommand: z.string().min(1).nullable(),
   startCommand: z.string().min(1).nullable(),
   staticDir: z.string().min(1).nullable(),
+  /** The service's folder inside the uploaded source (Railway's "Root Directory", render.yaml rootDir). */
+  rootDirectory: z.string().min(1).nullable(),
+  /** Runs once per deployment after the build, before replicas start (migrations). */
+  preDeployCommand: z.string().min(1).nullable(),
+  /** Makes the service a cron job: 5-field cron in UTC or @hourly/@daily … */
+  cronSchedule: z.string().min(1).nullable(),
   healthcheckPath: z.string().startsWith('/').nullable(),
   healthcheckTimeout: z.coerce.number().int().min(1).max(3600),
   restartPolicyType: z.preprocess(upper, z.enum(RESTART_POLICIES)),
@@ -38,6 +44,9 @@ export const DEFAULT_SETTINGS: ServiceSettings = Object.freeze({
   buildCommand: null,
   startCommand: null,
   staticDir: null,
+  rootDirectory: null,
+  preDeployCommand: null,
+  cronSchedule: null,
   healthcheckPath: null,
   healthcheckTimeout: 300,
   restartPolicyType: 'ON_FAILURE',

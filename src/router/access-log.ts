@@ -13,6 +13,8 @@ export interface AccessRecord {
   durationMs: number;
   target: string | null;
   bytesOut: number;
+  /** The request came in on a private listener (app to app), not the public one. */
+  private?: boolean;
 }
 
 const FLUSH_BYTES = 64 * 1024;
@@ -51,7 +53,8 @@ export class AccessLog {
     this.buffer +=
       `{"time":"${this.lastIso}","host":${JSON.stringify(r.host)},"method":${JSON.stringify(r.method)},` +
       `"path":${JSON.stringify(p)},"status":${r.status},"durationMs":${r.durationMs},` +
-      `"target":${r.target === null ? 'null' : JSON.stringify(r.target)},"bytesOut":${r.bytesOut}}\n`;
+      `"target":${r.target === null ? 'null' : JSON.stringify(r.target)},"bytesOut":${r.bytesOut}` +
+      (r.private === true ? ',"private":true}\n' : '}\n');
     if (this.buffer.length >= FLUSH_BYTES) this.flush();
   }
 

@@ -33,15 +33,53 @@ export class Proxy {
     if (route === undefined) return this.answer(req, res, 'no-route', host, start);
     const target = route.pick();
     if (target === undefined) return this.answer(req, res, 'no-replica', host, start);
-    new Exchange(this, req, res, route, host, start).send(target);
+    new Exchange(this, req, res, route, host, start, null).send(target);
   };
 
-  answer(req: IncomingMessage, res: ServerResponse, kind: RouterErrorKind, host: string, start: number, target: Target | null = null): void {
-    const bytes = sendError(res, req.headers, kind, host);
-    this.record(req, res.statusCode, host, start, target, bytes);
+  /**
+   * The handler of the private listener on `port`: every request goes to the route that owns the
+   * port in the current table, whatever its Host header says.
+   */
+  privateHandler(port: number): (req: IncomingMessage, res: ServerResponse) => void {
+    return (req, res) => {
+      this.requests++;
+      const start = performance.now();
+      const route = this.table.lookupPort(port);
+      // The port left the table while this keep-alive connection was open.
+      if (route === undefined) return this.answer(req, res, 'no-route', `127.0.0.1:${port}`, start, null, port);
+      const target = route.pick();
+      if (target === undefined) return this.answer(req, res, 'no-replica', route.host, start, null, port);
+      new Exchange(this, req, res, route, route.host, start, port).send(target);
+    };
   }
 
-  record(req: IncomingMessage, status: number, host: string, start: number, target: Target | null, bytesOut: number): void {
+  /** The route a request is served by now: by Host on the public listener, by port on a private one. */
+  current(host: string, privatePort: number | null): LiveRoute | undefined {
+    return privatePort === null ? this.table.lookup(host) : this.table.lookupPort(privatePort);
+  }
+
+  answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    kind: RouterErrorKind,
+    host: string,
+    start: number,
+    target: Target | null = null,
+    privatePort: number | null = null,
+  ): void {
+    const bytes = sendError(res, req.headers, kind, host);
+    this.record(req, res.statusCode, host, start, target, bytes, privatePort);
+  }
+
+  record(
+    req: IncomingMessage,
+    status: number,
+    host: string,
+    start: number,
+    target: Target | null,
+    bytesOut: number,
+    privatePort: number | null = null,
+  ): void {
     this.accessLog.write({
       host,
       method: req.method ?? '',
@@ -50,6 +88,7 @@ export class Proxy {
       durationMs: Math.round((performance.now() - start) * 10) / 10,
       target: target === null ? null : target.id,
       bytesOut,
+      private: privatePort !== null,
     });
   }
 }
@@ -78,10 +117,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly route: LiveRoute,
     private readonly host: string,
     private readonly start: number,
+    /** Set when the request came in on a private listener. */
+    private readonly privatePort: number | null,
   ) {
     const h = req.headers;
     this.hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
-    this.headers = upstreamHeaders(req, { listenPort: proxy.options.listenPort, keepUpgrade: false });
+    this.headers = upstreamHeaders(req, { listenPort: privatePort ?? proxy.options.listenPort, keepUpgrade: false });
     res.on('close', this.onClientClose);
   }
 
@@ -130,7 +171,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.completed = true;
     this.res.end();
     this.proxy.registry.end(this.target);
-    this.proxy.record(this.req, this.res.statusCode, this.host, this.start, this.target, this.bytesOut);
+    this.proxy.record(this.req, this.res.statusCode, this.host, this.start, this.target, this.bytesOut, this.privatePort);
   }
 
   onError(err: Error): void {
@@ -138,17 +179,17 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.completed = true;
     this.proxy.registry.end(failed);
     if (this.clientGone) {
-      this.proxy.record(this.req, 499, this.host, this.start, failed, this.bytesOut);
+      this.proxy.record(this.req, 499, this.host, this.start, failed, this.bytesOut, this.privatePort);
       return;
     }
     if (this.res.headersSent) {
       // Part of the response is out: the only honest signal left is cutting the connection.
       this.res.destroy();
-      this.proxy.record(this.req, this.res.statusCode, this.host, this.start, failed, this.bytesOut);
+      this.proxy.record(this.req, this.res.statusCode, this.host, this.start, failed, this.bytesOut, this.privatePort);
       return;
     }
     if (this.attempt === 0 && this.retryable(err)) {
-      const route = this.proxy.table.lookup(this.host) ?? this.route;
+      const route = this.proxy.current(this.host, this.privatePort) ?? this.route;
       const next = route.pick(failed);
       if (next !== undefined && next !== failed) {
         this.attempt = 1;
@@ -159,7 +200,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     const code = (err as { code?: string }).code;
     const kind: RouterErrorKind = code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timeout' : 'bad-gateway';
-    this.proxy.answer(this.req, this.res, kind, this.host, this.start, failed);
+    this.proxy.answer(this.req, this.res, kind, this.host, this.start, failed, this.privatePort);
   }
 
   private retryable(err: Error): boolean {

@@ -8,12 +8,15 @@ import type { Target, TargetRegistry } from './targets.js';
 // assignment, so a request sees either the old table or the new one, never a mix.
 
 export class LiveRoute {
+  /** Normalised, as the table is keyed. */
   readonly host: string;
+  readonly privatePort: number | undefined;
   readonly targets: readonly Target[];
   private next = 0;
 
   constructor(route: Route, targets: Target[]) {
-    this.host = route.host;
+    this.host = normalizeHost(route.host);
+    this.privatePort = route.privatePort;
     this.targets = targets;
   }
 
@@ -31,6 +34,8 @@ export class LiveRoute {
 interface Compiled {
   table: RouteTable;
   byHost: Map<string, LiveRoute>;
+  /** Private listener port → route; the admin API refuses a table that lists a port twice. */
+  byPort: Map<number, LiveRoute>;
 }
 
 export class RouteTableStore {
@@ -54,6 +59,11 @@ export class RouteTableStore {
 
   lookup(host: string): LiveRoute | undefined {
     return this.current.byHost.get(host);
+  }
+
+  /** The route a private listener serves: always the current table's, so swaps are seen at once. */
+  lookupPort(port: number): LiveRoute | undefined {
+    return this.current.byPort.get(port);
   }
 
   swap(table: RouteTable): void {
@@ -96,17 +106,33 @@ export class RouteTableStore {
 
   private compile(table: RouteTable): Compiled {
     const byHost = new Map<string, LiveRoute>();
+    const byPort = new Map<number, LiveRoute>();
     const fresh = new Map<string, Target>();
     for (const route of table.routes) {
-      const host = normalizeHost(route.host);
-      byHost.set(host, new LiveRoute(route, this.registry.resolve(route.targets, fresh)));
+      const live = new LiveRoute(route, this.registry.resolve(route.targets, fresh));
+      byHost.set(live.host, live);
+      if (live.privatePort !== undefined && !byPort.has(live.privatePort)) byPort.set(live.privatePort, live);
     }
-    return { table, byHost };
+    return { table, byHost, byPort };
   }
 }
 
 function* allTargets(compiled: Compiled): Iterable<Target> {
   for (const route of compiled.byHost.values()) yield* route.targets;
+  // A route whose host a later one shadowed is still reachable on its private port.
+  for (const route of compiled.byPort.values()) yield* route.targets;
+}
+
+/** Private ports listed by more than one route, with the hosts that claim them. */
+export function duplicatePrivatePorts(table: RouteTable): Array<{ port: number; hosts: string[] }> {
+  const hosts = new Map<number, string[]>();
+  for (const route of table.routes) {
+    if (route.privatePort === undefined) continue;
+    const list = hosts.get(route.privatePort) ?? [];
+    list.push(route.host);
+    hosts.set(route.privatePort, list);
+  }
+  return [...hosts].filter(([, list]) => list.length > 1).map(([port, list]) => ({ port, hosts: list }));
 }
 
 /** Host header → table key: lowercase, without port or trailing dot. */

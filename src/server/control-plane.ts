@@ -37,6 +37,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   const logger = pino({ level: process.env.WHARF_LOG_LEVEL ?? 'info' });
   const keyring = Keyring.load(keyringOptionsFromEnv(paths.secretKey));
   const store = Store.open(paths.database, keyring);
+  store.projects.assignMissingPrivatePorts();
   const encrypted = store.variables.encryptPlaintext();
   if (encrypted > 0) logger.info({ count: encrypted }, 'encrypted variables stored by an earlier version');
   bootstrapAdminToken(store, options, print);
@@ -70,6 +71,8 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     runtime,
     deployer,
     routes: ctx.routes,
+    builds: ctx.builds,
+    keyring,
     options,
     registry: new RouteRegistry(),
     logger,

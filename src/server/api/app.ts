@@ -1,12 +1,14 @@
 import { Hono } from 'hono';
 import { WharfError } from '../../core/errors.js';
 import { requireToken } from './auth.js';
+import { adminRoutes } from './routes/admin.js';
 import type { ApiDeps } from './deps.js';
 import { errorResponse } from './errors.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { environmentRoutes } from './routes/environments.js';
 import { logRoutes } from './routes/logs.js';
 import { projectRoutes } from './routes/projects.js';
+import { projectSpecRoutes } from './routes/project-spec.js';
 import { serviceRoutes } from './routes/services.js';
 import { variableRoutes } from './routes/variables.js';
 
@@ -29,6 +31,8 @@ export function createApi(deps: ApiDeps): Hono {
   environmentRoutes(app, deps);
   serviceRoutes(app, deps);
   variableRoutes(app, deps);
+  projectSpecRoutes(app, deps);
+  adminRoutes(app, deps);
   deploymentRoutes(app, deps);
   logRoutes(app, deps);
   return app;

@@ -2,7 +2,9 @@ import type { Readable } from 'node:stream';
 import type { SourceDir } from '../../core/build.js';
 import type { Runtime } from '../../core/runtime.js';
 import type { Logger } from '../deploy/context.js';
+import type { BuildService } from '../deploy/context.js';
 import type { Deployer } from '../deploy/deployer.js';
+import type { Keyring } from '../variables/keyring.js';
 import type { RouteSync } from '../deploy/route-sync.js';
 import type { ServerOptions } from '../options.js';
 import type { Store } from '../store/store.js';
@@ -14,6 +16,8 @@ export interface ApiDeps {
   runtime: Runtime;
   deployer: Deployer;
   routes: RouteSync;
+  builds: BuildService;
+  keyring: Keyring;
   options: ServerOptions;
   registry: RouteRegistry;
   logger: Logger;

@@ -1,9 +1,12 @@
-import type { Deployment, DeploymentTrigger } from '../../core/model.js';
+import type { Deployment, DeploymentTrigger, Project } from '../../core/model.js';
+import { policyConfigFromEnv, runDoctor } from '../policy/doctor.js';
 import { WharfError } from '../../core/errors.js';
 import { serviceSettingsSchema, stopGraceMs, type ServiceSettings, type ServiceSettingsPatch } from '../../core/settings.js';
 import type { DeployContext } from './context.js';
 import { runDeployment } from './pipeline.js';
-import { snapshotVariables, type VariablesSnapshot } from './variables-snapshot.js';
+import { serviceSource } from './source-root.js';
+import { environmentScope, snapshotVariables, type VariablesSnapshot } from './variables-snapshot.js';
+import { dependencyOrder } from '../variables/references.js';
 import { retireReplicas } from './replicas.js';
 import { rollout } from './rollout.js';
 
@@ -25,14 +28,61 @@ export class Deployer {
   ) {}
 
   /** A new deployment of uploaded source (settings from the store, overridden by railway.json/toml). */
-  async deploySource(instanceId: string, sourceDigest: string, trigger: DeploymentTrigger = 'up'): Promise<Deployment> {
+  async deploySource(instanceId: string, sourceDigest: string, trigger: DeploymentTrigger = 'up', after?: Promise<unknown>): Promise<Deployment> {
     const { store, builds } = this.ctx;
     const context = store.projects.describeInstance(instanceId);
-    const railway = await this.readRailwayConfig(builds.sourceDir(sourceDigest).path, context.environment.name);
+    const root = serviceSource(builds.sourceDir(sourceDigest), context.instance.settings.rootDirectory);
+    const railway = await this.readRailwayConfig(root.path, context.environment.name);
     const config = serviceSettingsSchema.parse({ ...context.instance.settings, ...railway.settings });
-    const warnings = [...railway.warnings];
+    const warnings = [...railway.warnings, ...(await this.checkPolicy(context.environment.production, context.project))];
     if (railway.file) warnings.unshift(`settings from ${railway.file} override the service settings for this deployment`);
-    return this.enqueue(instanceId, { trigger, sourceDigest, artifactId: null, config, warnings, rollbackOf: null });
+    return this.enqueue(instanceId, { trigger, sourceDigest, artifactId: null, config, warnings, rollbackOf: null, after });
+  }
+
+  /**
+   * Deploys the services of one environment from one upload, in waves: a service that
+   * references another waits until that one has finished deploying (Railway's batch order).
+   * Cron services are left to the scheduler.
+   */
+  async deployEnvironment(projectId: string, environmentId: string, sourceDigest: string, only?: readonly string[]): Promise<Deployment[]> {
+    const { store } = this.ctx;
+    const services = store.projects.listServices(projectId).filter((s) => s.kind !== 'cron' && (!only || only.includes(s.name)));
+    if (services.length === 0) throw new WharfError('NOT_FOUND', 'no service to deploy', { hint: 'Declare services in wharf.toml (or render.yaml), or pass --service.' });
+    const waves = dependencyOrder(environmentScope(store, this.ctx.options, environmentId).input);
+    const placed = new Set(waves.flat());
+    const ordered = [...waves, services.map((s) => s.name).filter((n) => !placed.has(n))];
+    const created: Deployment[] = [];
+    let previous: Promise<unknown> = Promise.resolve();
+    for (const wave of ordered) {
+      const settling: Array<Promise<unknown>> = [];
+      for (const name of wave) {
+        const service = services.find((s) => s.name === name);
+        if (!service) continue;
+        const instance = store.projects.findInstance(service.id, environmentId)!;
+        const deployment = await this.deploySource(instance.id, sourceDigest, 'up', previous);
+        created.push(deployment);
+        settling.push(this.settled(deployment.id));
+      }
+      if (settling.length > 0) previous = Promise.allSettled(settling);
+    }
+    return created;
+  }
+
+  /**
+   * Before a deploy to production: the environment policy (`wharf doctor`). Blocking findings
+   * refuse the deploy; the others become the deployment's warnings.
+   */
+  private async checkPolicy(production: boolean, project: Project): Promise<string[]> {
+    const config = policyConfigFromEnv();
+    if (!production || !config) return [];
+    const findings = await runDoctor(this.ctx.store, this.ctx.options, this.ctx.builds, project, config);
+    const blocking = findings.filter((f) => f.severity === 'block');
+    if (blocking.length > 0) {
+      throw new WharfError('CONFLICT', `the environment policy blocks deploying to production: ${blocking.map((f) => f.message).join('; ')}`, {
+        hint: `${blocking[0]!.hint} Run \`wharf doctor\` for every finding; WHARF_POLICY=warn on the server turns blocks into warnings.`,
+      });
+    }
+    return findings.map((f) => `policy (${f.rule}): ${f.message}`);
   }
 
   /** Rebuilds the latest deployment's source with today's settings and variables. */
@@ -118,7 +168,7 @@ export class Deployer {
 
   private enqueue(
     instanceId: string,
-    input: { trigger: DeploymentTrigger; sourceDigest: string; artifactId: string | null; config: ServiceSettings; warnings: string[]; rollbackOf: string | null; snapshot?: VariablesSnapshot },
+    input: { trigger: DeploymentTrigger; sourceDigest: string; artifactId: string | null; config: ServiceSettings; warnings: string[]; rollbackOf: string | null; snapshot?: VariablesSnapshot; after?: Promise<unknown> },
   ): Deployment {
     const { store } = this.ctx;
     const snapshot = input.snapshot ?? snapshotVariables(store, this.ctx.options, instanceId);
@@ -136,7 +186,11 @@ export class Deployer {
         rollbackOf: input.rollbackOf,
       }),
     ).immediate();
-    const work = this.ctx.locks.run(instanceId, () => runDeployment(this.ctx, deployment.id));
+    const after = input.after ?? Promise.resolve();
+    const work = this.ctx.locks.run(instanceId, async () => {
+      await after.catch(() => undefined);
+      return runDeployment(this.ctx, deployment.id);
+    });
     this.running.set(deployment.id, work);
     void work.finally(() => this.running.delete(deployment.id));
     return deployment;

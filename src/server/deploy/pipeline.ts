@@ -7,6 +7,7 @@ import type { DeployContext } from './context.js';
 import { pruneArtifacts } from './prune.js';
 import { secretValuesOf } from './replicas.js';
 import { rollout, RolloutError } from './rollout.js';
+import { serviceSource } from './source-root.js';
 import { Redactor } from '../variables/redact.js';
 
 /**
@@ -67,8 +68,10 @@ async function obtainArtifact(ctx: DeployContext, deployment: Deployment, log: L
     }
   }
   store.deployments.setStatus(deployment.id, 'BUILDING', 'building');
-  const source = ctx.builds.sourceDir(deployment.sourceDigest);
+  const source = serviceSource(ctx.builds.sourceDir(deployment.sourceDigest), deployment.config.rootDirectory);
   const plan = await ctx.builds.plan(source, deployment.config);
+  // A worker gets no port and no route, whatever its start command looks like.
+  if (store.projects.describeInstance(deployment.instanceId).service.kind === 'worker') plan.start = { ...plan.start, kind: 'worker' };
   log.write('sys', `==> builder ${plan.builder}`);
   const artifactId = store.artifacts.newId();
   const releaseDir = path.join(ctx.options.paths.releases, deployment.instanceId, artifactId);

@@ -13,7 +13,9 @@ export function platformVariables(options: ServerOptions, ctx: InstanceContext, 
   const shared = {
     PUBLIC_DOMAIN: host,
     PUBLIC_URL: publicUrl(options, host),
-    PRIVATE_DOMAIN: `${ctx.service.name}.${ctx.environment.name}.internal`,
+    // The router's private listener for this service (see deploy/private-ports.ts).
+    PRIVATE_DOMAIN: '127.0.0.1',
+    ...(ctx.instance.privatePort ? { PRIVATE_URL: `http://127.0.0.1:${ctx.instance.privatePort}` } : {}),
     PROJECT_NAME: ctx.project.name,
     PROJECT_ID: ctx.project.id,
     ENVIRONMENT_NAME: ctx.environment.name,

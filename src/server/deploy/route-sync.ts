@@ -27,6 +27,7 @@ export class RouteSync {
     for (const instance of this.store.projects.listInstances()) {
       if (!instance.activeDeploymentId) continue;
       const names = this.store.projects.describeInstance(instance.id);
+      if (names.service.kind === 'worker' || names.service.kind === 'cron') continue;
       const targets = this.store.replicas
         .forInstance(instance.id)
         .filter((r) => r.routed && r.port !== null)

@@ -23,7 +23,11 @@ export function environmentScope(store: Store, options: ServerOptions, environme
     const instance = store.projects.findInstance(service.id, env.id);
     if (!instance) continue;
     const ctx = store.projects.describeInstance(instance.id);
-    platform[service.name] = platformVariables(options, ctx, instance.activeDeploymentId ?? '');
+    // Another service's ${{web.PORT}} is where it can be reached: its private port.
+    platform[service.name] = {
+      ...platformVariables(options, ctx, instance.activeDeploymentId ?? ''),
+      ...(instance.privatePort ? { PORT: String(instance.privatePort) } : {}),
+    };
     raw[service.name] = {};
     for (const v of byScope.get(service.id) ?? []) {
       raw[service.name]![v.key] = v.value;

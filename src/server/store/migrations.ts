@@ -112,4 +112,9 @@ export const MIGRATIONS: readonly string[] = [
     FROM variables v JOIN service_instances si ON si.id = v.instance_id;
   DROP TABLE variables;
   `,
+  /* 3: a stable private port per service instance, where the router forwards to its replicas
+        (private networking: http://${{api.RAILWAY_PRIVATE_DOMAIN}}:${{api.PORT}}). */ `
+  ALTER TABLE service_instances ADD COLUMN private_port INTEGER;
+  CREATE UNIQUE INDEX service_instances_private_port ON service_instances(private_port) WHERE private_port IS NOT NULL;
+  `,
 ];

@@ -3,12 +3,15 @@ import { DEFAULT_SETTINGS, serviceSettingsSchema, type ServiceSettings } from '.
 import type { Db } from './database.js';
 import { newId, now } from './ids.js';
 
+/** Ports the router's private listeners use, away from the ephemeral ports replicas get. */
+export const PRIVATE_PORT_RANGE = { first: 20_000, last: 29_999 } as const;
+
 interface ProjectRow { id: string; name: string; created_at: string }
 interface EnvironmentRow { id: string; project_id: string; name: string; production: number; created_at: string }
 interface ServiceRow { id: string; project_id: string; name: string; kind: string; created_at: string }
 interface InstanceRow {
   id: string; service_id: string; environment_id: string; settings: string;
-  active_deployment_id: string | null; created_at: string;
+  active_deployment_id: string | null; private_port: number | null; created_at: string;
 }
 
 const toProject = (r: ProjectRow): Project => ({ id: r.id, name: r.name, createdAt: r.created_at });
@@ -25,6 +28,7 @@ const toInstance = (r: InstanceRow): ServiceInstance => ({
   // Parsing fills in defaults added by later versions for settings stored by earlier ones.
   settings: serviceSettingsSchema.parse(JSON.parse(r.settings)),
   activeDeploymentId: r.active_deployment_id,
+  privatePort: r.private_port,
   createdAt: r.created_at,
 });
 
@@ -118,16 +122,21 @@ export class ProjectRepository {
     return row ? toService(row) : null;
   }
 
+  setServiceKind(serviceId: string, kind: ServiceKind): void {
+    this.db.prepare('UPDATE services SET kind = ? WHERE id = ?').run(kind, serviceId);
+  }
+
   getService(id: string): Service {
     return toService(this.db.prepare('SELECT * FROM services WHERE id = ?').get(id) as ServiceRow);
   }
 
   private createInstance(serviceId: string, environmentId: string, settings: ServiceSettings): ServiceInstance {
     const instance: ServiceInstance = {
-      id: newId('si'), serviceId, environmentId, settings, activeDeploymentId: null, createdAt: now(),
+      id: newId('si'), serviceId, environmentId, settings, activeDeploymentId: null, privatePort: null, createdAt: now(),
     };
     this.db.prepare('INSERT INTO service_instances (id, service_id, environment_id, settings, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(instance.id, serviceId, environmentId, JSON.stringify(settings), instance.createdAt);
+    instance.privatePort = this.assignPrivatePort(instance.id);
     return instance;
   }
 
@@ -158,6 +167,26 @@ export class ProjectRepository {
 
   updateSettings(instanceId: string, settings: ServiceSettings): void {
     this.db.prepare('UPDATE service_instances SET settings = ? WHERE id = ?').run(JSON.stringify(settings), instanceId);
+  }
+
+  /**
+   * The lowest free port of the private range for an instance, for its whole life: the router
+   * listens there for it (private networking). A port some other program holds shows up in
+   * the router's health, not here.
+   */
+  assignPrivatePort(instanceId: string): number {
+    const taken = new Set((this.db.prepare('SELECT private_port AS port FROM service_instances WHERE private_port IS NOT NULL').all() as Array<{ port: number }>).map((r) => r.port));
+    let port: number = PRIVATE_PORT_RANGE.first;
+    while (taken.has(port)) port++;
+    if (port > PRIVATE_PORT_RANGE.last) throw new Error('no private port left in the range');
+    this.db.prepare('UPDATE service_instances SET private_port = ? WHERE id = ?').run(port, instanceId);
+    return port;
+  }
+
+  /** Instances made before private ports existed get one. */
+  assignMissingPrivatePorts(): void {
+    const missing = this.db.prepare('SELECT id FROM service_instances WHERE private_port IS NULL').all() as Array<{ id: string }>;
+    for (const { id } of missing) this.assignPrivatePort(id);
   }
 
   setActiveDeployment(instanceId: string, deploymentId: string | null): void {

@@ -72,15 +72,16 @@ export function deploymentRoutes(app: Hono, deps: ApiDeps): void {
         aborted = true;
       });
       while (!aborted) {
-        // Status changes first: each one was recorded before the log lines that follow it.
+        // Status changes and log lines in the order they happened.
         const events = store.deployments.events(found.id, lastEvent);
-        for (const e of events) {
-          lastEvent = e.id;
-          await stream.writeSSE({ event: 'status', data: JSON.stringify({ id: e.id, status: e.status, message: e.message, at: e.at }) });
-        }
         const read = await readLinesFrom(file, offset);
         offset = read.offset;
-        for (const line of read.lines) await stream.writeSSE({ event: 'log', data: JSON.stringify(line) });
+        const merged = [
+          ...events.map((e) => ({ at: e.at, event: 'status', data: JSON.stringify({ id: e.id, status: e.status, message: e.message, at: e.at }) })),
+          ...read.lines.map((line) => ({ at: line.t, event: 'log', data: JSON.stringify(line) })),
+        ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.event === 'status' ? -1 : 1));
+        if (events.length > 0) lastEvent = events[events.length - 1]!.id;
+        for (const item of merged) await stream.writeSSE({ event: item.event, data: item.data });
         const current = store.deployments.get(found.id);
         if (FINAL_STATUSES.includes(current.status) && read.lines.length === 0 && events.length === 0 && !deployerBusy(deps, current.id)) {
           await stream.writeSSE({ event: 'end', data: JSON.stringify(view(store, current)) });

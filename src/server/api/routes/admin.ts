@@ -1,0 +1,34 @@
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { policyConfigFromEnv, runDoctor } from '../../policy/doctor.js';
+import type { ApiDeps } from '../deps.js';
+import { resolveProject } from '../resolve.js';
+
+const findingView = z.object({
+  rule: z.string(),
+  severity: z.enum(['warn', 'block']),
+  environment: z.string(),
+  service: z.string().optional(),
+  key: z.string().optional(),
+  message: z.string(),
+  hint: z.string(),
+});
+
+export function adminRoutes(app: Hono, deps: ApiDeps): void {
+  const { store, registry, options, keyring, builds } = deps;
+
+  registry.add({ method: 'get', path: '/v1/projects/:project/doctor', summary: 'The environment policy over every environment of a project (shared secrets, production databases, live payment keys, .env.example); never shows a value', response: z.object({ findings: z.array(findingView) }) });
+  app.get('/v1/projects/:project/doctor', async (c) => {
+    const project = resolveProject(store, c.req.param('project')!);
+    return c.json({ findings: await runDoctor(store, options, builds, project, policyConfigFromEnv() ?? {}) });
+  });
+
+  registry.add({ method: 'post', path: '/v1/admin/rotate-key', summary: 'Make a new encryption key current and re-encrypt every stored secret with it (old keys stay readable)', response: z.object({ keyId: z.string(), variables: z.number(), deployments: z.number() }) });
+  app.post('/v1/admin/rotate-key', (c) => {
+    const keyId = keyring.rotate();
+    const reencrypt = (token: string) => keyring.reencrypt(token);
+    const variables = store.variables.reencryptAll(reencrypt);
+    const deployments = store.deployments.reencryptAll(reencrypt);
+    return c.json({ keyId, variables, deployments });
+  });
+}
