@@ -2,8 +2,9 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { drainRequestSchema, routeTableSchema, type RouterStats } from '../core/routes.js';
 import { drain } from './drain.js';
+import type { PrivateListeners } from './private.js';
 import type { Proxy } from './proxy.js';
-import type { RouteTableStore } from './route-table.js';
+import { duplicatePrivatePorts, type RouteTableStore } from './route-table.js';
 import type { TargetRegistry } from './targets.js';
 
 // The control plane's handle on the router, on a unix socket only it can open (mode 0600).
@@ -13,6 +14,7 @@ export interface AdminDeps {
   table: RouteTableStore;
   registry: TargetRegistry;
   proxy: Proxy;
+  privateListeners: PrivateListeners;
   version: string;
   /** Where the public listener is, so a caller can tell a router started with other settings. */
   listen: { host: string; port: number };
@@ -48,7 +50,15 @@ async function route(deps: AdminDeps, req: IncomingMessage, res: ServerResponse)
   const key = `${req.method} ${path}`;
   switch (key) {
     case 'GET /health':
-      return send(res, 200, { ok: true, pid: process.pid, version: deps.version, tableVersion: deps.table.version, listen: deps.listen });
+      return send(res, 200, {
+        ok: true,
+        pid: process.pid,
+        version: deps.version,
+        tableVersion: deps.table.version,
+        listen: deps.listen,
+        privatePorts: deps.privateListeners.ports(),
+        privateErrors: deps.privateListeners.errors(),
+      });
     case 'GET /routes':
       return send(res, 200, deps.table.table);
     case 'PUT /routes': {
@@ -61,7 +71,19 @@ async function route(deps: AdminDeps, req: IncomingMessage, res: ServerResponse)
           'Another writer already installed a newer table; rebuild the table from current state and PUT it again.',
         );
       }
+      const duplicates = duplicatePrivatePorts(table);
+      if (duplicates.length > 0) {
+        const list = duplicates.map((d) => `${d.port} (${d.hosts.join(', ')})`).join('; ');
+        throw new HttpError(
+          400,
+          'BAD_REQUEST',
+          `a private port is listed by more than one route: ${list}`,
+          'Each route needs a private port of its own; the live table was left unchanged.',
+        );
+      }
       deps.table.swap(table);
+      // New private ports are bound before the answer, so a caller can use them once PUT returns.
+      await deps.privateListeners.sync();
       try {
         await deps.table.persist();
       } catch (err) {
@@ -72,7 +94,7 @@ async function route(deps: AdminDeps, req: IncomingMessage, res: ServerResponse)
           'A restarted router would serve the previous table; check free disk space and permissions of WHARF_HOME.',
         );
       }
-      return send(res, 200, { ok: true, version: table.version });
+      return send(res, 200, { ok: true, version: table.version, privateErrors: deps.privateListeners.errors() });
     }
     case 'POST /drain': {
       const request = parse(drainRequestSchema, await readJson(req));

@@ -10,6 +10,23 @@ export interface RouterHealth {
   version?: string;
   tableVersion?: number;
   listen?: { host: string; port: number };
+  /** Private ports being served (127.0.0.1). */
+  privatePorts?: number[];
+  /** Private ports in the table the router could not bind (e.g. another program has them). */
+  privateErrors?: PrivateListenerError[];
+}
+
+export interface PrivateListenerError {
+  host: string;
+  port: number;
+  error: string;
+}
+
+export interface PutRoutesResult {
+  ok: boolean;
+  version: number;
+  /** As in health(): the table is live, but these private ports are not served. */
+  privateErrors?: PrivateListenerError[];
 }
 
 const HINT = 'Is the router running? `wharf server` starts it; its log is in <WHARF_HOME>/logs/router/router.log.';
@@ -36,8 +53,9 @@ export class RouterClient {
     return this.call<RouteTable>('GET', '/routes');
   }
 
-  async putRoutes(table: RouteTable): Promise<void> {
-    await this.call('PUT', '/routes', table);
+  /** Resolves once the table is live and its new private ports are bound (or reported as errors). */
+  putRoutes(table: RouteTable): Promise<PutRoutesResult> {
+    return this.call<PutRoutesResult>('PUT', '/routes', table);
   }
 
   drain(req: DrainRequest): Promise<DrainResult> {

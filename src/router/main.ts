@@ -1,10 +1,11 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { wharfPaths } from '../core/paths.js';
 import { AccessLog } from './access-log.js';
 import { createAdminServer } from './admin.js';
+import { createProxyServer, listen } from './listener.js';
+import { PrivateListeners } from './private.js';
 import { Proxy } from './proxy.js';
 import { RouteTableStore } from './route-table.js';
 import { TargetRegistry } from './targets.js';
@@ -30,17 +31,17 @@ async function main(): Promise<void> {
   const proxy = new Proxy(table, registry, accessLog, { upstreamTimeoutMs, listenPort: port });
   const upgrades = new UpgradeProxy(table, registry, port);
 
-  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, proxy.handle);
-  server.on('upgrade', upgrades.handle);
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  const privateListeners = new PrivateListeners(table, proxy, upgrades, log);
+
+  const server = createProxyServer(proxy.handle, upgrades.handle);
   await listen(server, { port, host });
+  // The persisted table's private ports, before the admin socket answers: once `ensureRouter`
+  // sees a healthy router, they are bound (or listed in /health as privateErrors).
+  await privateListeners.sync();
 
   mkdirSync(path.dirname(paths.routerSocket), { recursive: true });
   await removeStaleSocket(paths.routerSocket);
-  const admin = createAdminServer({ table, registry, proxy, version, listen: { host, port } });
+  const admin = createAdminServer({ table, registry, proxy, privateListeners, version, listen: { host, port } });
   await listen(admin, { path: paths.routerSocket });
   chmodSync(paths.routerSocket, 0o600);
   writeFileSync(paths.routerPidFile, `${process.pid}\n`);
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
       tableVersion: table.version,
       routes: table.table.routes.length,
       restoredTable: loaded,
+      privatePorts: privateListeners.ports(),
     }) + '\n',
   );
 
@@ -66,11 +68,13 @@ async function main(): Promise<void> {
     const started = Date.now();
     server.close();
     admin.close();
+    privateListeners.stop();
     server.closeIdleConnections();
     // Requests still running finish; their keep-alive sockets are closed as they go idle.
     await new Promise<void>((resolve) => {
       const check = () => {
         server.closeIdleConnections();
+        privateListeners.closeIdle();
         if (registry.totalInflight() === 0 || Date.now() - started > SHUTDOWN_GRACE_MS) {
           unwatch();
           clearInterval(poll);
@@ -82,6 +86,7 @@ async function main(): Promise<void> {
       check();
     });
     server.closeAllConnections();
+    privateListeners.closeAll();
     upgrades.destroyAll();
     registry.closeAll();
     await accessLog.close();
@@ -103,14 +108,8 @@ function intFromEnv(name: string, fallback: number): number {
   return value;
 }
 
-function listen(server: net.Server, options: net.ListenOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+function log(msg: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }) + '\n');
 }
 
 /** A socket file left by a dead router blocks listen(); one a live router answers on must stay. */

@@ -26,15 +26,37 @@ export class UpgradeProxy {
     const target = route.pick();
     if (target === undefined) return refuse(client, 'no-replica', host);
     const headers = upstreamHeaders(req, { listenPort: this.listenPort, keepUpgrade: true });
-    this.connect(requestHead(req, headers), head, client, host, route, target, 0);
+    this.connect(requestHead(req, headers), head, client, () => this.table.lookup(host), host, route, target, 0);
   };
+
+  /** Upgrades on the private listener on `port`: the route is the one that owns the port. */
+  privateHandler(port: number): (req: IncomingMessage, client: Duplex, head: Buffer) => void {
+    return (req, client, head) => {
+      client.on('error', () => client.destroy());
+      const route = this.table.lookupPort(port);
+      if (route === undefined) return refuse(client, 'no-route', `127.0.0.1:${port}`);
+      const target = route.pick();
+      if (target === undefined) return refuse(client, 'no-replica', route.host);
+      const headers = upstreamHeaders(req, { listenPort: port, keepUpgrade: true });
+      this.connect(requestHead(req, headers), head, client, () => this.table.lookupPort(port), route.host, route, target, 0);
+    };
+  }
 
   /** Open upgraded connections, cut when the router stops. */
   destroyAll(): void {
     for (const socket of this.open) socket.destroy();
   }
 
-  private connect(head: string, buffered: Buffer, client: Duplex, host: string, route: LiveRoute, target: Target, attempt: number): void {
+  private connect(
+    head: string,
+    buffered: Buffer,
+    client: Duplex,
+    current: () => LiveRoute | undefined,
+    host: string,
+    route: LiveRoute,
+    target: Target,
+    attempt: number,
+  ): void {
     const upstream = net.connect({ host: target.hostname, port: target.port });
     upstream.setNoDelay(true);
     let connected = false;
@@ -63,8 +85,8 @@ export class UpgradeProxy {
       if (connected) return void upstream.destroy();
       if (client.destroyed) return;
       if (attempt === 0) {
-        const next = (this.table.lookup(host) ?? route).pick(target);
-        if (next !== undefined && next !== target) return this.connect(head, buffered, client, host, route, next, 1);
+        const next = (current() ?? route).pick(target);
+        if (next !== undefined && next !== target) return this.connect(head, buffered, client, current, host, route, next, 1);
       }
       refuse(client, 'bad-gateway', host);
     });

@@ -3,10 +3,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import { once } from 'node:events';
 import WebSocket, { WebSocketServer } from 'ws';
+import type { Route } from '../../src/core/routes.js';
+import { routerLogFile } from '../../src/router/launch.js';
 import {
   admin,
+  connectError,
   freePort,
   get,
   namedUpstream,
@@ -399,5 +403,248 @@ describe('router upstream timeout', () => {
     const res = await get(router.port, 'timeout.test', '/', { accept: 'application/json' });
     assert.equal(res.status, 504);
     assert.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, 'UPSTREAM_TIMEOUT');
+  });
+});
+
+describe('router private listeners', () => {
+  let router: RouterUnderTest;
+  const upstreams: Upstream[] = [];
+  const upstream = async (u: Promise<Upstream>) => {
+    const started = await u;
+    upstreams.push(started);
+    return started;
+  };
+  const priv = (r: Route, privatePort: number): Route => ({ ...r, privatePort });
+  const inflight = async (id: string) => (await router.client.stats()).targets.find((t) => t.id === id)?.inflight;
+
+  before(async () => {
+    router = await startRouter();
+  });
+
+  after(async () => {
+    await router?.stop();
+    await Promise.all(upstreams.map((u) => u.close()));
+    if (router) await removeHome(router.home);
+  });
+
+  test('a private port serves its route whatever the Host header, round robin and X-Forwarded-* included', async () => {
+    const echo = (name: string) =>
+      startUpstream((req, res) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ name, headers: req.headers }));
+      });
+    const a = await upstream(echo('a'));
+    const b = await upstream(echo('b'));
+    const port = await freePort();
+    const put = await router.client.putRoutes(table(priv(route('api-production.localhost', [['rep_pa', a.url], ['rep_pb', b.url]]), port)));
+    assert.deepEqual(put.privateErrors, []);
+
+    const names: string[] = [];
+    for (const host of ['api.production.internal', 'anything.at.all', `127.0.0.1:${port}`, 'x']) {
+      const res = await get(port, host, '/hello?q=1');
+      assert.equal(res.status, 200);
+      const seen = JSON.parse(res.body) as { name: string; headers: Record<string, string> };
+      names.push(seen.name);
+      assert.equal(seen.headers.host, host, 'the Host header reaches the app as sent');
+      assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+      assert.equal(seen.headers['x-forwarded-proto'], 'http');
+      assert.equal(seen.headers['x-forwarded-host'], host);
+      assert.equal(seen.headers['x-forwarded-port'], String(port));
+    }
+    assert.deepEqual(names.sort(), ['a', 'a', 'b', 'b']);
+    assert.equal((await get(router.port, 'api-production.localhost')).status, 200, 'the public side still routes by Host');
+    assert.equal((await get(router.port, 'api.production.internal')).status, 404, 'the public side ignores private ports');
+
+    const health = await router.client.health();
+    assert.deepEqual(health?.privatePorts, [port]);
+    assert.deepEqual(health?.privateErrors, []);
+
+    const lines = await waitFor('the private requests in the access log', async () => {
+      const text = await readFile(router.paths.accessLog, 'utf8').catch(() => '');
+      const parsed = text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const found = parsed.filter((l) => l.path === '/hello');
+      return found.length === 4 ? { found, parsed } : undefined;
+    });
+    for (const line of lines.found) {
+      assert.equal(line.private, true);
+      assert.equal(line.host, 'api-production.localhost');
+      assert.equal(line.status, 200);
+    }
+    const publicLine = lines.parsed.find((l) => l.host === 'api-production.localhost' && l.path === '/');
+    assert.ok(publicLine && !('private' in publicLine), 'public lines are unchanged');
+  });
+
+  test('503 without targets, 502 when the target is dead, on the private port', async () => {
+    const port = await freePort();
+    const deadPort = await freePort();
+    await router.client.putRoutes(table(priv(route('empty-priv.test', []), port)));
+    const empty = await get(port, 'whatever', '/', { accept: 'application/json' });
+    assert.equal(empty.status, 503);
+    assert.equal((JSON.parse(empty.body) as { error: { code: string } }).error.code, 'NO_READY_REPLICA');
+    assert.ok(empty.headers['retry-after']);
+
+    // Same port, new targets: the listener stays and the next request sees them.
+    await router.client.putRoutes(table(priv(route('empty-priv.test', [['rep_pdead', `http://127.0.0.1:${deadPort}`]]), port)));
+    const dead = await get(port, 'whatever', '/', { accept: 'application/json' });
+    assert.equal(dead.status, 502);
+    assert.equal((JSON.parse(dead.body) as { error: { code: string } }).error.code, 'UPSTREAM_FAILED');
+    assert.ok(!dead.body.includes(String(deadPort)));
+
+    // Re-PUTs of the same ports (the control plane sends the table often) do not rebind.
+    await router.client.putRoutes(table(priv(route('empty-priv.test', []), port)));
+    const log = await readFile(routerLogFile(router.paths), 'utf8');
+    const opened = log.split('\n').filter((l) => l.includes('"msg":"private listener opened"') && l.includes(`"port":${port},`));
+    assert.equal(opened.length, 1);
+  });
+
+  test('a swap is seen on the private port, and drain waits for a request that came in on it', async () => {
+    const slowBody = 'y'.repeat(50_000);
+    const oldApp = await upstream(
+      startUpstream((req, res) => {
+        if (req.url === '/slow') setTimeout(() => res.end(slowBody), 2_000);
+        else res.end('old');
+      }),
+    );
+    const newApp = await upstream(namedUpstream('new'));
+    const port = await freePort();
+    await router.client.putRoutes(table(priv(route('pswap.test', [['rep_pold', oldApp.url]]), port)));
+    assert.equal((await get(port, 'pswap.test')).body, 'old');
+
+    let slowDoneAt = 0;
+    const slow = get(port, 'any.host', '/slow').then((r) => {
+      slowDoneAt = Date.now();
+      return r;
+    });
+    await waitFor('the slow private request to be in flight', async () => (await inflight('rep_pold')) === 1);
+
+    await router.client.putRoutes(table(priv(route('pswap.test', [['rep_pnew', newApp.url]]), port)));
+    for (let i = 0; i < 3; i++) assert.equal((await get(port, 'any.host')).body, 'new');
+
+    const drain = await router.client.drain({ targets: ['rep_pold'], timeoutMs: 10_000 });
+    const drainedAt = Date.now();
+    assert.equal(drain.drained, true);
+    assert.ok(drain.waitedMs >= 1_500, `drain waited only ${drain.waitedMs} ms`);
+    const done = await slow;
+    assert.equal(done.status, 200);
+    assert.equal(done.body, slowBody);
+    assert.ok(slowDoneAt > 0 && slowDoneAt <= drainedAt + 50, 'drain answered after the slow request completed');
+  });
+
+  test('WebSocket upgrades work on the private port', async () => {
+    const app = await upstream(startUpstream((_req, res) => res.end('http')));
+    const wss = new WebSocketServer({ server: app.server });
+    wss.on('connection', (socket) => socket.on('message', (data) => socket.send(`echo:${data.toString()}`)));
+    const port = await freePort();
+    await router.client.putRoutes(table(priv(route('pws.test', [['rep_pws', app.url]]), port)));
+
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket`, { headers: { host: 'ws.internal' } });
+    await once(ws, 'open');
+    ws.send('hi');
+    const [message] = (await once(ws, 'message')) as [Buffer];
+    assert.equal(message.toString(), 'echo:hi');
+    assert.equal((await router.client.stats()).targets.find((t) => t.id === 'rep_pws')?.upgraded, 1);
+    ws.close();
+    await once(ws, 'close');
+    await waitFor('the upgraded count to drop', async () => (await router.client.stats()).targets.find((t) => t.id === 'rep_pws')?.upgraded === 0);
+    wss.close();
+  });
+
+  test('removing the privatePort closes the listener: refused at once, the in-flight request finishes, then its connection closes', async () => {
+    const app = await upstream(
+      startUpstream((req, res) => {
+        if (req.url === '/slow') setTimeout(() => res.end('slow done'), 1_000);
+        else res.end('ok');
+      }),
+    );
+    const port = await freePort();
+    await router.client.putRoutes(table(priv(route('pclose.test', [['rep_pclose', app.url]]), port)));
+    assert.equal((await get(port, 'x')).body, 'ok');
+
+    const agent = new http.Agent({ keepAlive: true });
+    let socketClosed = false;
+    const slow = new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/slow', agent }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve(text));
+      });
+      req.on('socket', (socket) => socket.once('close', () => (socketClosed = true)));
+      req.on('error', reject);
+      req.end();
+    });
+    await waitFor('the slow private request to be in flight', async () => (await inflight('rep_pclose')) === 1);
+
+    await router.client.putRoutes(table(route('pclose.test', [['rep_pclose', app.url]])));
+    assert.equal(await connectError(port), 'ECONNREFUSED', 'no new connection once PUT has returned');
+    assert.equal((await get(router.port, 'pclose.test')).body, 'ok', 'the route itself stays');
+    assert.deepEqual((await router.client.health())?.privatePorts, []);
+
+    assert.equal(await slow, 'slow done');
+    await waitFor('the kept-alive connection to be closed by the router', () => socketClosed);
+    agent.destroy();
+    assert.equal((await router.client.drain({ targets: ['rep_pclose'], timeoutMs: 1_000 })).drained, true);
+  });
+
+  test('an unbindable private port is reported in /health while everything else keeps working', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const okPort = await freePort();
+    const a = await upstream(namedUpstream('blocked-app'));
+    const b = await upstream(namedUpstream('fine-app'));
+    const routes = table(priv(route('blocked.test', [['rep_blocked', a.url]]), taken), priv(route('fine.test', [['rep_fine', b.url]]), okPort));
+    try {
+      const put = await router.client.putRoutes(routes);
+      assert.equal(put.privateErrors?.length, 1);
+
+      const health = await router.client.health();
+      assert.equal(health?.privateErrors?.length, 1);
+      const [error] = health!.privateErrors!;
+      assert.equal(error!.host, 'blocked.test');
+      assert.equal(error!.port, taken);
+      assert.match(error!.error, /EADDRINUSE/);
+      assert.deepEqual(health?.privatePorts, [okPort]);
+
+      assert.equal((await get(okPort, 'y')).body, 'fine-app');
+      assert.equal((await get(router.port, 'blocked.test')).body, 'blocked-app');
+      assert.equal((await get(router.port, 'fine.test')).body, 'fine-app');
+      const log = await readFile(routerLogFile(router.paths), 'utf8');
+      assert.match(log, new RegExp(`"msg":"private listener failed".*"port":${taken}`));
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+
+    // The next PUT (the control plane re-sends the table often) binds the port once it is free.
+    const again = await router.client.putRoutes(routes);
+    assert.deepEqual(again.privateErrors, []);
+    assert.equal((await get(taken, 'z')).body, 'blocked-app');
+    assert.deepEqual((await router.client.health())?.privateErrors, []);
+  });
+
+  test('a table that lists a private port twice is refused with 400 and the live table stays', async () => {
+    const before = await router.client.getRoutes();
+    const port = await freePort();
+    const bad = table(priv(route('dup1.test', []), port), priv(route('dup2.test', []), port));
+    const res = await admin(router.paths.routerSocket, 'PUT', '/routes', JSON.stringify(bad));
+    assert.equal(res.status, 400);
+    assert.match((JSON.parse(res.body) as { error: { message: string } }).error.message, new RegExp(`${port}.*dup1\\.test, dup2\\.test`));
+    assert.deepEqual(await router.client.getRoutes(), before);
+    assert.equal(await connectError(port), 'ECONNREFUSED');
+  });
+
+  test('a restarted router reopens the private listeners of the persisted table', async () => {
+    const app = await upstream(namedUpstream('persisted-private'));
+    const port = await freePort();
+    await router.client.putRoutes(table(priv(route('ppersist.test', [['rep_ppersist', app.url]]), port)));
+    assert.equal((await get(port, 'q')).body, 'persisted-private');
+
+    await router.stop();
+    assert.equal(await connectError(port), 'ECONNREFUSED', 'the stopped router released the port');
+
+    router = await startRouter({ home: router.home, port: router.port });
+    // ensureRouter returns once /health answers; private ports are bound before that.
+    assert.equal((await get(port, 'q')).body, 'persisted-private');
+    assert.deepEqual((await router.client.health())?.privatePorts, [port]);
   });
 });
