@@ -65,6 +65,12 @@ export interface JobSpec {
   env: Record<string, string>;
   logFile: string;
   timeoutMs: number;
+  /** Secret values to redact from the job's log lines. */
+  secretValues?: Array<{ key: string; value: string }>;
+  /** Cancels the job (SIGTERM to its group, then SIGKILL). */
+  signal?: AbortSignal;
+  /** Each (redacted) output line as it comes, e.g. to stream a one-off command to the CLI. */
+  onLine?: (line: string, stream: 'out' | 'err' | 'sys') => void;
 }
 
 export interface JobResult {
@@ -72,6 +78,8 @@ export interface JobResult {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** Ended through JobSpec.signal. */
+  cancelled: boolean;
   startedAt: string;
   endedAt: string;
 }

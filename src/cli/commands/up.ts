@@ -67,8 +67,10 @@ export function registerUp(program: Command, ctx: CliContext): void {
       } else {
         const service = checkName('service', ctx.target(globals, 'web').service);
         const deployment = await upload<DeploymentView>(client, dir, servicePath({ project, environment, service }, '/deployments?create=1'), log, `${project}/${environment}/${service}`);
+        // The first deploy links the folder; later ones with -e/-s leave the link as it is.
         const link = ctx.link(dir);
-        if (!link || link.project === project) ctx.saveLink(dir, { project, environment, service });
+        if (!link) ctx.saveLink(dir, { project, environment, service });
+        else if (link.project === project && !link.service) ctx.saveLink(dir, { ...link, service });
         targets = [{ service, deployment }];
       }
       for (const t of targets) log(`Deployment #${t.deployment.number} of ${t.service} (${t.deployment.id}) queued`);

@@ -37,6 +37,7 @@ export class RouteSync {
         })
         .map((r) => ({ id: r.id, url: `http://127.0.0.1:${r.port}` }));
       routes.push({
+        ...(instance.privatePort ? { privatePort: instance.privatePort } : {}),
         host: serviceHost(this.options, {
           project: names.project.name,
           environment: names.environment.name,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'prj' | 'env' | 'svc' | 'si' | 'dep' | 'rep' | 'art' | 'tok';
+export type IdPrefix = 'prj' | 'env' | 'svc' | 'si' | 'dep' | 'rep' | 'art' | 'tok' | 'run' | 'job';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBytes(8).toString('hex')}`;

@@ -117,4 +117,42 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE service_instances ADD COLUMN private_port INTEGER;
   CREATE UNIQUE INDEX service_instances_private_port ON service_instances(private_port) WHERE private_port IS NOT NULL;
   `,
+  /* 4: events (what happened, for `wharf events` and alerts), cron runs, and the audit trail of
+        one-off commands and other actions taken on a user's behalf. */ `
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id TEXT,
+    environment_id TEXT,
+    service_id TEXT,
+    deployment_id TEXT,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    message TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    at TEXT NOT NULL
+  );
+  CREATE INDEX events_by_project ON events(project_id, id);
+  CREATE TABLE cron_runs (
+    id TEXT PRIMARY KEY,
+    instance_id TEXT NOT NULL REFERENCES service_instances(id) ON DELETE CASCADE,
+    deployment_id TEXT,
+    scheduled_at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT,
+    ended_at TEXT,
+    exit_code INTEGER,
+    detail TEXT,
+    log_file TEXT
+  );
+  CREATE INDEX cron_runs_by_instance ON cron_runs(instance_id, scheduled_at);
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}',
+    at TEXT NOT NULL
+  );
+  `,
 ];

@@ -1,4 +1,7 @@
 import { ArtifactRepository } from './artifacts.js';
+import { AuditRepository } from './audit.js';
+import { CronRunRepository } from './cron-runs.js';
+import { EventRepository } from './events.js';
 import { openDatabase, type Db } from './database.js';
 import { DeploymentRepository } from './deployments.js';
 import { ProjectRepository } from './projects.js';
@@ -15,6 +18,9 @@ export class Store {
   readonly artifacts: ArtifactRepository;
   readonly tokens: TokenRepository;
   readonly variables: VariableRepository;
+  readonly events: EventRepository;
+  readonly cronRuns: CronRunRepository;
+  readonly audit: AuditRepository;
 
   constructor(
     readonly db: Db,
@@ -26,6 +32,9 @@ export class Store {
     this.artifacts = new ArtifactRepository(db);
     this.tokens = new TokenRepository(db);
     this.variables = new VariableRepository(db, box);
+    this.events = new EventRepository(db);
+    this.cronRuns = new CronRunRepository(db);
+    this.audit = new AuditRepository(db);
   }
 
   static open(file: string, box: SecretBox): Store {

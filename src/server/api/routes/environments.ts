@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { createEnvironmentBody, environmentView, renameEnvironmentBody } from '../../../core/api.js';
 import { WharfError } from '../../../core/errors.js';
 import type { Environment } from '../../../core/model.js';
+import { SHARED } from '../../store/variables.js';
+import { parseReferences } from '../../variables/references.js';
 import { jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';
 import { resolveEnvironment, resolveProject } from '../resolve.js';
@@ -29,8 +31,20 @@ export function environmentRoutes(app: Hono, deps: ApiDeps): void {
       const env = store.projects.createEnvironment(project.id, body.name, from?.id);
       if (from) {
         // Secrets stay where they are: seed 000's rule "never share JWT_SECRET between environments".
-        for (const [scope, variables] of store.variables.forEnvironment(from.id)) {
-          const copy = variables.filter((v) => !v.secret && !v.sealed).map((v) => ({ key: v.key, value: v.value }));
+        // A plain value built from a secret (`pg://u:${{PASSWORD}}@h`) stays behind too: its
+        // reference would not resolve in the new environment until the secret is set there.
+        const scopes = store.variables.forEnvironment(from.id);
+        const secretNames = new Set<string>();
+        for (const [scope, variables] of scopes) {
+          const name = scope === SHARED ? 'shared' : store.projects.getService(scope).name;
+          for (const v of variables) if (v.secret || v.sealed) secretNames.add(`${name}.${v.key}`);
+        }
+        for (const [scope, variables] of scopes) {
+          const name = scope === SHARED ? 'shared' : store.projects.getService(scope).name;
+          const copy = variables
+            .filter((v) => !v.secret && !v.sealed)
+            .filter((v) => !parseReferences(v.value).some((r) => secretNames.has(`${r.namespace ?? name}.${r.key}`)))
+            .map((v) => ({ key: v.key, value: v.value }));
           if (copy.length > 0) store.variables.set(env.id, scope, copy);
         }
       }

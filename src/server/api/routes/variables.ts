@@ -74,11 +74,12 @@ export function variableRoutes(app: Hono, deps: ApiDeps): void {
   registry.add({ method: 'get', path: `${SERVICE}/variables/resolved`, summary: 'The values a deployment would get now, references resolved (for `wharf run`); sealed variables left out', response: z.object({ values: z.record(z.string(), z.string()), secretKeys: z.array(z.string()) }) });
   app.get(`${SERVICE}/variables/resolved`, (c) => {
     const ctx = instanceOf(c);
-    const sealed = new Set(store.variables.list(ctx.environment.id, ctx.service.id).filter((v) => v.sealed).map((v) => v.key));
+    // Sealed values never leave the server, not even inside a value built from one.
+    const sealedValues = [...store.variables.forEnvironment(ctx.environment.id).values()].flat().filter((v) => v.sealed && v.value.length > 0).map((v) => v.value);
     const snapshot = snapshotVariables(store, options, ctx.instance.id);
-    const own = Object.fromEntries(Object.entries(snapshot.values).filter(([key]) => !sealed.has(key)));
+    const own = Object.fromEntries(Object.entries(snapshot.values).filter(([, value]) => !sealedValues.some((s) => value.includes(s))));
     const values = { ...platformVariables(options, ctx, ctx.instance.activeDeploymentId ?? ''), ...own };
-    return c.json({ values, secretKeys: snapshot.secretKeys.filter((k) => !sealed.has(k)) });
+    return c.json({ values, secretKeys: snapshot.secretKeys.filter((k) => k in own) });
   });
 
   registry.add({ method: 'get', path: `${ENVIRONMENT}/variables`, summary: 'Shared variables of an environment (`${{shared.KEY}}`)', query: z.object({ reveal: z.string().optional() }), response: z.array(variableView) });
