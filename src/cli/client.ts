@@ -38,8 +38,11 @@ export class ApiClient {
   }
 
   /** Server-sent events, until the server ends the stream or `signal` aborts. */
-  async *events(path: string, signal?: AbortSignal): AsyncGenerator<SseEvent> {
-    const res = await this.send('GET', path, { headers: { accept: 'text/event-stream' }, signal });
+  async *events(path: string, signal?: AbortSignal, body?: unknown): AsyncGenerator<SseEvent> {
+    const res =
+      body === undefined
+        ? await this.send('GET', path, { headers: { accept: 'text/event-stream' }, signal })
+        : await this.send('POST', path, { headers: { accept: 'text/event-stream', 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
     if (res.statusCode >= 400) await this.read(res);
     let buffer = '';
     try {

@@ -22,6 +22,8 @@ export interface BuildPlan {
   summary: string;
   steps: BuildStep[];
   start: StartPlan;
+  /** A pre-deploy command the source itself declares (Procfile `release:`); the setting wins. */
+  release?: string;
 }
 
 export interface SourceDir {

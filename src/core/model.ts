@@ -8,6 +8,7 @@ export type ServiceKind = 'web' | 'worker' | 'cron' | 'database' | 'static';
 export const DEPLOYMENT_STATUSES = [
   'QUEUED',
   'BUILDING',
+  'PRE_DEPLOY',
   'DEPLOYING',
   'ACTIVE',
   'FAILED',
@@ -16,7 +17,7 @@ export const DEPLOYMENT_STATUSES = [
 ] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
-export const IN_PROGRESS_STATUSES: readonly DeploymentStatus[] = ['QUEUED', 'BUILDING', 'DEPLOYING'];
+export const IN_PROGRESS_STATUSES: readonly DeploymentStatus[] = ['QUEUED', 'BUILDING', 'PRE_DEPLOY', 'DEPLOYING'];
 export const FINAL_STATUSES: readonly DeploymentStatus[] = ['ACTIVE', 'FAILED', 'CRASHED', 'REMOVED'];
 
 export type DeploymentTrigger = 'up' | 'redeploy' | 'rollback' | 'restart';
@@ -100,7 +101,8 @@ export interface ArtifactRecord {
   instanceId: string;
   releaseDir: string;
   builder: string;
-  start: { argv: string[]; kind: 'web' | 'worker' };
+  /** How to start it; `release` is a pre-deploy command the source declared (Procfile). */
+  start: { argv: string[]; kind: 'web' | 'worker'; release?: string };
   createdAt: string;
   removedAt: string | null;
 }

@@ -11,6 +11,44 @@ export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 
 const upper = (v: unknown) => (typeof v === 'string' ? v.toUpperCase() : v);
 
+const jsonString = (v: unknown) => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+};
+
+/** A check of a new deployment: before traffic moves to it, or right after with automatic rollback. */
+export const postDeployCheckSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('http'),
+      name: z.string().min(1).optional(),
+      method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+      path: z.string().startsWith('/'),
+      body: z.string().optional(),
+      expectStatus: z.number().int().min(100).max(599).default(200),
+      bodyContains: z.string().optional(),
+      timeoutSeconds: z.number().min(0.1).max(600).default(10),
+      phase: z.enum(['before-switch', 'after-switch']).default('before-switch'),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('command'),
+      name: z.string().min(1).optional(),
+      command: z.string().min(1),
+      timeoutSeconds: z.number().min(0.1).max(3600).default(300),
+      phase: z.enum(['before-switch', 'after-switch']).default('before-switch'),
+    })
+    .strict(),
+]);
+export type PostDeployCheck = z.infer<typeof postDeployCheckSchema>;
+
+export const CRON_CONCURRENCY = ['forbid', 'allow', 'replace'] as const;
+
 const settingsShape = {
   builder: z.preprocess(upper, z.enum(BUILDERS)),
   buildCommand: z.string().min(1).nullable(),
@@ -20,8 +58,15 @@ const settingsShape = {
   rootDirectory: z.string().min(1).nullable(),
   /** Runs once per deployment after the build, before replicas start (migrations). */
   preDeployCommand: z.string().min(1).nullable(),
+  preDeployTimeoutSeconds: z.coerce.number().int().min(1).max(86_400),
   /** Makes the service a cron job: 5-field cron in UTC or @hourly/@daily … */
   cronSchedule: z.string().min(1).nullable(),
+  /** A run due while the previous one still runs: forbid (skip it, Railway's way), allow, replace. */
+  cronConcurrencyPolicy: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(CRON_CONCURRENCY)),
+  cronTimeoutSeconds: z.coerce.number().int().min(1).max(86_400).nullable(),
+  /** Run the latest missed run once when the control plane comes back. */
+  cronRunMissed: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()),
+  postDeployChecks: z.preprocess(jsonString, z.array(postDeployCheckSchema).max(20)),
   healthcheckPath: z.string().startsWith('/').nullable(),
   healthcheckTimeout: z.coerce.number().int().min(1).max(3600),
   restartPolicyType: z.preprocess(upper, z.enum(RESTART_POLICIES)),
@@ -46,7 +91,12 @@ export const DEFAULT_SETTINGS: ServiceSettings = Object.freeze({
   staticDir: null,
   rootDirectory: null,
   preDeployCommand: null,
+  preDeployTimeoutSeconds: 3600,
   cronSchedule: null,
+  cronConcurrencyPolicy: 'forbid',
+  cronTimeoutSeconds: null,
+  cronRunMissed: false,
+  postDeployChecks: [],
   healthcheckPath: null,
   healthcheckTimeout: 300,
   restartPolicyType: 'ON_FAILURE',

@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { WharfError } from '../../core/errors.js';
 import { requireToken } from './auth.js';
+import { eventRoutes } from './routes/events.js';
+import { runRoutes } from './routes/run.js';
 import { adminRoutes } from './routes/admin.js';
 import type { ApiDeps } from './deps.js';
 import { errorResponse } from './errors.js';
@@ -33,6 +35,8 @@ export function createApi(deps: ApiDeps): Hono {
   variableRoutes(app, deps);
   projectSpecRoutes(app, deps);
   adminRoutes(app, deps);
+  runRoutes(app, deps);
+  eventRoutes(app, deps);
   deploymentRoutes(app, deps);
   logRoutes(app, deps);
   return app;

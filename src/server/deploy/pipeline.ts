@@ -8,6 +8,9 @@ import { pruneArtifacts } from './prune.js';
 import { secretValuesOf } from './replicas.js';
 import { rollout, RolloutError } from './rollout.js';
 import { serviceSource } from './source-root.js';
+import { runChecks } from './checks.js';
+import { emitDeploymentEvent } from './events.js';
+import { runPreDeploy } from './pre-deploy.js';
 import { Redactor } from '../variables/redact.js';
 
 /**
@@ -31,16 +34,38 @@ export async function runDeployment(ctx: DeployContext, deploymentId: string): P
     const artifact = await obtainArtifact(ctx, deployment, log);
     deployment = store.deployments.get(deployment.id);
 
-    store.deployments.setStatus(deployment.id, 'DEPLOYING', `deploying artifact ${artifact.id}`);
+    // Migrations run once, forward: a rollback re-activates a build without running them again.
+    const preDeploy = deployment.trigger === 'rollback' ? null : (deployment.config.preDeployCommand ?? artifact.start.release ?? null);
+    if (preDeploy) {
+      store.deployments.setStatus(deployment.id, 'PRE_DEPLOY', 'running the pre-deploy command');
+      await runPreDeploy(ctx, deployment, artifact, preDeploy, log);
+    }
+
     const previous = store.projects.getInstance(deployment.instanceId).activeDeploymentId;
-    await rollout(ctx, deployment, artifact, say, () => {
+    const goLive = () => {
       store.projects.setActiveDeployment(deployment.instanceId, deployment.id);
       store.deployments.setStatus(deployment.id, 'ACTIVE', `deployment #${deployment.number} is live`);
       if (previous && previous !== deployment.id) {
         store.deployments.setStatus(previous, 'REMOVED', `replaced by deployment #${deployment.number}`);
       }
-    });
-    log.write('sys', `==> deployment #${deployment.number} is live`);
+    };
+    if (store.projects.describeInstance(deployment.instanceId).service.kind === 'cron') {
+      // A cron service runs no replicas: each run starts from the live deployment's build.
+      store.db.transaction(goLive).immediate();
+      log.write('sys', `==> deployment #${deployment.number} is the build cron runs start from`);
+    } else {
+      store.deployments.setStatus(deployment.id, 'DEPLOYING', `deploying artifact ${artifact.id}`);
+      await rollout(ctx, deployment, artifact, say, goLive, {
+        beforeSwitch: (started) => runChecks(ctx, deployment, artifact, { phase: 'before-switch', replicas: started }, say),
+        afterSwitch: () => runChecks(ctx, deployment, artifact, { phase: 'after-switch' }, say),
+        onSwapBack: () => {
+          store.projects.setActiveDeployment(deployment.instanceId, previous);
+          if (previous && previous !== deployment.id) store.deployments.setStatus(previous, 'ACTIVE', 'restored: the new deployment failed a post-deploy check');
+        },
+      });
+      log.write('sys', `==> deployment #${deployment.number} is live`);
+    }
+    emitDeploymentEvent(store, deployment, deployment.trigger === 'rollback' ? 'deployment.rolled_back' : 'deployment.succeeded', 'info', `deployment #${deployment.number} is live`);
     await pruneArtifacts(ctx, deployment.instanceId);
   } catch (error) {
     const status = error instanceof RolloutError ? error.status : 'FAILED';
@@ -51,6 +76,7 @@ export async function runDeployment(ctx: DeployContext, deploymentId: string): P
     for (const line of lines) log.write('sys', `  | ${line}`);
     const withLines = lines.length > 0 ? `${reason}\nlast log lines:\n${lines.map((l) => `  | ${l}`).join('\n')}` : reason;
     store.deployments.setStatus(deployment.id, status, `deployment #${deployment.number} ${status.toLowerCase()}: ${reason}`, withLines);
+    emitDeploymentEvent(store, deployment, status === 'CRASHED' ? 'deployment.crashed' : 'deployment.failed', 'error', `deployment #${deployment.number} ${status}: ${reason}`);
     ctx.logger.warn({ deploymentId: deployment.id, status, reason }, 'deployment did not go live');
   } finally {
     await log.close();
@@ -82,7 +108,13 @@ async function obtainArtifact(ctx: DeployContext, deployment: Deployment, log: L
     log: (line, stream) => log.write(stream, line),
   });
   log.write('sys', `==> build finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const artifact = store.artifacts.add({ id: artifactId, instanceId: deployment.instanceId, releaseDir, builder: plan.builder, start: plan.start });
+  const artifact = store.artifacts.add({
+    id: artifactId,
+    instanceId: deployment.instanceId,
+    releaseDir,
+    builder: plan.builder,
+    start: { ...plan.start, ...(plan.release ? { release: plan.release } : {}) },
+  });
   store.deployments.setArtifact(deployment.id, artifact.id);
   return artifact;
 }

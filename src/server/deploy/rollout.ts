@@ -28,12 +28,22 @@ export class RolloutError extends Error {
  * `onSwap` runs in the same breath as the routing switch, so the store never says one
  * deployment is active while the router serves another.
  */
+export interface RolloutHooks {
+  /** After the new replicas are healthy, before any traffic moves: a throw stops only them. */
+  beforeSwitch?: (started: ReplicaRecord[]) => Promise<void>;
+  /** Right after the switch, while the old replicas still run: a throw moves traffic back. */
+  afterSwitch?: () => Promise<void>;
+  /** Undoes onSwap's bookkeeping when traffic moves back. */
+  onSwapBack?: () => void;
+}
+
 export async function rollout(
   ctx: DeployContext,
   deployment: Deployment,
   artifact: ArtifactRecord,
   log: (message: string) => void,
   onSwap: () => void,
+  hooks: RolloutHooks = {},
 ): Promise<void> {
   const old = ctx.store.replicas.forInstance(deployment.instanceId).filter((r) => r.deploymentId !== deployment.id || r.routed);
   const names = ctx.store.projects.describeInstance(deployment.instanceId);
@@ -59,6 +69,7 @@ export async function rollout(
       ),
     );
     log(`${started.length} replica(s) healthy`);
+    await hooks.beforeSwitch?.(started);
   } catch (error) {
     const failure = await describeFailure(ctx, deployment, started, error);
     await stopReplicas(ctx, started, 2000);
@@ -71,6 +82,22 @@ export async function rollout(
   }).immediate();
   await ctx.routes.push();
   log(`traffic switched to deployment #${deployment.number}`);
+
+  if (hooks.afterSwitch) {
+    try {
+      await hooks.afterSwitch();
+    } catch (error) {
+      // The old replicas never stopped: traffic goes back to them at once.
+      ctx.store.db.transaction(() => {
+        ctx.store.replicas.switchRouting(old.map((r) => r.id), started.map((r) => r.id));
+        hooks.onSwapBack?.();
+      }).immediate();
+      await ctx.routes.push();
+      log(old.length > 0 ? 'traffic moved back to the previous deployment' : 'no previous deployment to move traffic back to');
+      await retireReplicas(ctx, started, 2000, log);
+      throw error;
+    }
+  }
 
   if (settings.overlapSeconds > 0 && old.length > 0) {
     log(`keeping the previous replicas for ${settings.overlapSeconds} s (overlapSeconds)`);

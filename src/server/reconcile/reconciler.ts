@@ -3,6 +3,7 @@ import type { ReplicaState, ReplicaStatus } from '../../core/runtime.js';
 import { stopGraceMs } from '../../core/settings.js';
 import type { DeployContext } from '../deploy/context.js';
 import { waitReady } from '../deploy/readiness.js';
+import { emitDeploymentEvent } from '../deploy/events.js';
 import { retireReplicas, startReplica } from '../deploy/replicas.js';
 import { lastLines } from '../observe/log-file.js';
 import { replicaLogFile } from '../observe/log-paths.js';
@@ -79,11 +80,13 @@ export class Reconciler {
     const activeId = instance.activeDeploymentId;
     const note = (m: string) => (activeId ? store.deployments.note(activeId, m) : undefined);
 
-    const stale = replicas.filter((r) => r.deploymentId !== activeId || (!r.routed && isAlive(byId.get(r.id))));
+    const cron = store.projects.describeInstance(instanceId).service.kind === 'cron';
+    // A cron service keeps no replicas: anything left from when it was a web service goes.
+    const stale = replicas.filter((r) => cron || r.deploymentId !== activeId || (!r.routed && isAlive(byId.get(r.id))));
     if (stale.length > 0) {
       await retireReplicas(this.ctx, stale, 5000, () => undefined);
     }
-    if (!activeId) return;
+    if (!activeId || cron) return;
     const active = store.deployments.get(activeId);
     const current = replicas.filter((r) => r.deploymentId === activeId && r.routed);
 
@@ -148,6 +151,7 @@ export class Reconciler {
     const reason = `the app ${how} after ${status?.restarts ?? 0} restart(s); the restart policy gave up`;
     const withLines = lines.length > 0 ? `${reason}\nlast log lines:\n${lines.map((l) => `  | ${l}`).join('\n')}` : reason;
     this.ctx.store.deployments.setStatus(deploymentId, 'CRASHED', `deployment crashed: ${reason}`, withLines);
+    emitDeploymentEvent(this.ctx.store, this.ctx.store.deployments.get(deploymentId), 'service.crashed', 'error', reason, { restarts: status?.restarts ?? 0 });
   }
 
   private async pushRoutesIfChanged(): Promise<void> {

@@ -84,7 +84,7 @@ function parseValue(raw: string, spec: FieldSpec, fail: (problem: string) => Wha
       const names = spec.names ? ` or a name (${spec.names[0]}–${spec.names[spec.names.length - 1]})` : '';
       throw fail(`"${raw}" is not a number${names}`);
     }
-    value = index + (spec.name === 'month' ? 1 : 0);
+    value = index + spec.min;
   }
   if (value < spec.min || value > spec.max) throw fail(`${value} is out of range (${spec.min}–${spec.max})`);
   return value;

@@ -3,7 +3,7 @@ import { WharfError } from '../../../core/errors.js';
 import type { ServiceSettings } from '../../../core/settings.js';
 import { inspectNodeProject } from '../node/node-project.js';
 import { findOnPath, type FindExecutable } from '../node/package-manager.js';
-import { mainProcess, readProcfile } from './procfile.js';
+import { mainProcess, readProcfile, releaseProcess } from './procfile.js';
 
 export const PROCFILE_REQUIREMENT = 'a Procfile';
 
@@ -26,6 +26,7 @@ export function createProcfileBuilder(options: { findExecutable?: FindExecutable
         summary: `Procfile (${main.process.name}: ${main.process.command})${node ? `, Node.js with ${node.pm.name}` : ''}`,
         steps: node?.steps ?? [],
         start: { argv: ['sh', '-c', main.process.command], kind: main.kind },
+        ...(releaseProcess(processes) ? { release: releaseProcess(processes)!.command } : {}),
       };
     },
   };
