@@ -53,11 +53,17 @@ export function registerUp(program: Command, ctx: CliContext): void {
       const { project, environment } = ctx.project(globals);
 
       let targets: Array<{ service: string; deployment: DeploymentView }>;
-      if (found && PROJECT_KINDS.has(found.kind)) {
-        const config = await readConfigFile(path.join(dir, found.file), globals.service, dir);
+      const config = found && PROJECT_KINDS.has(found.kind) ? await readConfigFile(path.join(dir, found.file), globals.service, dir) : null;
+      if (config && globals.service && !(globals.service in config.spec.services) && found!.kind !== 'procfile') {
+        throw new WharfError('NOT_FOUND', `${found!.file} has no service '${globals.service}'`, {
+          hint: `Services in it: ${Object.keys(config.spec.services).join(', ') || 'none'}. Leave out --service to deploy them all.`,
+        });
+      }
+      // A Procfile names processes, not services: `--service x` deploys the folder as service x.
+      if (config && (!globals.service || globals.service in config.spec.services)) {
         if (!globals.json) printFileWarnings(config);
         const applied = await client.post<PlanView>(`${environmentPath(ctx, globals)}/apply`, { spec: config.spec });
-        log(`Applied ${found.file} to ${project}/${environment}:`);
+        log(`Applied ${config.file} to ${project}/${environment}:`);
         log(formatPlan(applied));
         const only = globals.service ? `?services=${encodeURIComponent(globals.service)}` : '';
         const list = await upload<DeploymentView[]>(client, dir, `${environmentPath(ctx, globals)}/deployments${only}`, log, `${project}/${environment}`);
@@ -86,7 +92,8 @@ export function registerUp(program: Command, ctx: CliContext): void {
       const failed = results.filter((r) => r.deployment.status !== 'ACTIVE');
       for (const r of results.filter((x) => x.deployment.status === 'ACTIVE')) {
         const status = statuses.find((s) => s.service === r.service);
-        log(`\nDeployment #${r.deployment.number} of ${r.service} is live${status?.kind === 'worker' ? ' (worker)' : `: ${r.url}`}`);
+        const which = results.length > 1 ? ` of ${r.service}` : '';
+        log(`\nDeployment #${r.deployment.number}${which} is live${status?.kind === 'worker' ? ' (worker)' : `: ${r.url}`}`);
       }
       if (failed.length > 0) {
         const first = failed[0]!;

@@ -14,6 +14,8 @@ export function openDatabase(file: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Freed pages are zeroed, so a re-encrypted or deleted secret leaves no old copy in the file.
+  db.pragma('secure_delete = ON');
   migrate(db);
   return db;
 }

@@ -29,6 +29,9 @@ export function adminRoutes(app: Hono, deps: ApiDeps): void {
     const reencrypt = (token: string) => keyring.reencrypt(token);
     const variables = store.variables.reencryptAll(reencrypt);
     const deployments = store.deployments.reencryptAll(reencrypt);
+    // The WAL still holds the pages as they were before: write them back and empty it.
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    store.audit.record('api-token', 'rotate-key', keyId, { variables, deployments });
     return c.json({ keyId, variables, deployments });
   });
 }

@@ -79,7 +79,7 @@ export function deploymentRoutes(app: Hono, deps: ApiDeps): void {
         const merged = [
           ...events.map((e) => ({ at: e.at, event: 'status', data: JSON.stringify({ id: e.id, status: e.status, message: e.message, at: e.at }) })),
           ...read.lines.map((line) => ({ at: line.t, event: 'log', data: JSON.stringify(line) })),
-        ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.event === 'status' ? -1 : 1));
+        ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.event === b.event ? 0 : a.event === 'status' ? -1 : 1));
         if (events.length > 0) lastEvent = events[events.length - 1]!.id;
         for (const item of merged) await stream.writeSSE({ event: item.event, data: item.data });
         const current = store.deployments.get(found.id);
