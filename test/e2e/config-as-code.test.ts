@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DeploymentView, LogLineView, ServiceStatusView, VariableView } from '../../src/core/api.js';
 import { freePort } from '../../src/server/ports.js';
-import { copyExample, parseJson, REPO, runCli, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
+import { copyExample, httpRequest, parseJson, REPO, runCli, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
 
 // Config as code end to end: wharf.toml (examples/multi-service) with `wharf up`, `plan` and
 // `apply`; an invalid file that must change nothing; a render.yaml and a multi-process
@@ -75,7 +75,7 @@ test('examples/multi-service: wharf up applies wharf.toml and deploys web and wo
   assert.equal(init.code, 0, init.stdout + init.stderr);
   const up = await wharf.cli(['up'], { cwd: dir });
   assert.equal(up.code, 0, up.stdout + up.stderr);
-  assert.match(up.stdout, /Applied wharf\.toml to ms\/production/);
+  assert.match(up.stdout, /Applied (\S*\/)?wharf\.toml to ms\/production/);
   assert.match(up.stdout, /\+ service web \(web\)/);
   assert.match(up.stdout, /\+ service worker \(worker\)/);
   assert.match(up.stdout, /Deployment #1 of web is live: http:\/\/web-production\.localhost/);
@@ -104,7 +104,7 @@ test('examples/multi-service: wharf up applies wharf.toml and deploys web and wo
 
   const staging = await wharf.cli(['up', '-e', 'staging'], { cwd: dir });
   assert.equal(staging.code, 0, staging.stdout + staging.stderr);
-  assert.match(staging.stdout, /Applied wharf\.toml to ms\/staging/);
+  assert.match(staging.stdout, /Applied (\S*\/)?wharf\.toml to ms\/staging/);
   const stag = await webView(WEB_STAGING);
   assert.equal(stag.greeting, 'Hello from staging');
   assert.equal(stag.environment, 'staging');
@@ -126,7 +126,7 @@ test('examples/multi-service: wharf up applies wharf.toml and deploys web and wo
 // (WEB_URL = http://${{web.RAILWAY_PRIVATE_DOMAIN}}:${{web.PORT}}). The router's private
 // listeners are still being finished: until they are, the worker gets ECONNREFUSED. Remove the
 // todo once they land.
-test("the worker's heartbeats reach web over the private network", { todo: 'private listeners' }, async () => {
+test("the worker's heartbeats reach web over the private network", async () => {
   let last: WebView | null = null;
   try {
     await waitFor(
@@ -242,13 +242,13 @@ test('a render.yaml project (rootDir, value, generateValue, fromService) deploys
     assert.equal((await own.cli(['init', '--name', 'rnd'], { cwd: src })).code, 0);
     const up = await own.cli(['up'], { cwd: src });
     assert.equal(up.code, 0, up.stdout + up.stderr);
-    assert.match(up.stdout, /Applied render\.yaml to rnd\/production/);
+    assert.match(up.stdout, /Applied (\S*\/)?render\.yaml to rnd\/production/);
     assert.match(up.stdout, /Deployment #1 of web is live/);
     assert.match(up.stdout, /Deployment #1 of worker is live \(worker\)/);
 
     const res = await own.get(WEB, '/');
     assert.equal(res.status, 200, res.body);
-    const body = JSON.parse(res.body) as { service: string; greeting: string; pageSize: string; apiTokenLength: number; queueName: string };
+    const body = JSON.parse(res.body) as { service: string; greeting: string; pageSize: string; apiTokenLength: number; queueName: string; privateUrl: string | null };
     assert.equal(body.service, 'web');
     assert.equal(body.greeting, 'Hello from render.yaml', 'envVars value');
     assert.equal(body.pageSize, '25', 'a number becomes a string');
@@ -270,6 +270,18 @@ test('a render.yaml project (rootDir, value, generateValue, fromService) deploys
       what: 'the worker to log its queue',
     });
     assert.equal((await own.get(WORKER, '/')).status, 404);
+
+    // Private networking is per Wharf: this second Wharf on the machine (the multi-service one
+    // is still running) must not hand its web a private port another Wharf already listens on,
+    // or its services would talk to another project's web.
+    assert.match(body.privateUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+    const mainTable = JSON.parse(await readFile(path.join(wharf.home, 'router', 'routes.json'), 'utf8')) as { routes: Array<{ host: string; privatePort?: number }> };
+    const mainPort = mainTable.routes.find((r) => r.host === WEB)?.privatePort;
+    assert.ok(mainPort, 'the multi-service web has a private port');
+    assert.notEqual(body.privateUrl, `http://127.0.0.1:${mainPort}`, 'two Wharfs on one machine gave their webs the same private port');
+    const viaPrivate = await httpRequest(`${body.privateUrl}/`);
+    assert.equal(viaPrivate.status, 200, viaPrivate.body);
+    assert.equal((JSON.parse(viaPrivate.body) as { greeting?: string }).greeting, 'Hello from render.yaml', `${body.privateUrl} reached another Wharf's service: ${viaPrivate.body}`);
   } finally {
     await own.cleanup();
   }
@@ -282,7 +294,7 @@ test('a Procfile with web and worker deploys a web service and a worker service'
     assert.equal((await own.cli(['init', '--name', 'prc'], { cwd: src })).code, 0);
     const up = await own.cli(['up'], { cwd: src });
     assert.equal(up.code, 0, up.stdout + up.stderr);
-    assert.match(up.stdout, /Applied Procfile to prc\/production/);
+    assert.match(up.stdout, /Applied (\S*\/)?Procfile to prc\/production/);
     assert.match(up.stdout, /Deployment #1 of web is live/);
     assert.match(up.stdout, /Deployment #1 of worker is live \(worker\)/);
 
