@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isWharfError } from '../core/errors.js';
 import { registerActions } from './commands/actions.js';
+import { registerCron } from './commands/cron.js';
 import { registerDeployments } from './commands/deployments.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEnvironments } from './commands/environments.js';
@@ -50,6 +51,7 @@ registerValidate(program);
 registerPlanApply(program, ctx);
 registerDoctor(program, ctx);
 registerEvents(program, ctx);
+registerCron(program, ctx);
 registerSecrets(program, ctx);
 registerImport(program);
 registerServer(program);

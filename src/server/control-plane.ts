@@ -18,6 +18,8 @@ import { Reconciler } from './reconcile/reconciler.js';
 import { recoverInterruptedDeployments } from './reconcile/recovery.js';
 import { ProcessRuntime } from './runtimes/process/process-runtime.js';
 import { storeSource } from './source/store-source.js';
+import { StoreCronBackend } from './scheduler/cron-backend.js';
+import { CronScheduler, systemClock } from './scheduler/scheduler.js';
 import { Store } from './store/store.js';
 import { Keyring, keyringOptionsFromEnv } from './variables/keyring.js';
 import { WHARF_VERSION } from './version.js';
@@ -37,7 +39,6 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   const logger = pino({ level: process.env.WHARF_LOG_LEVEL ?? 'info' });
   const keyring = Keyring.load(keyringOptionsFromEnv(paths.secretKey));
   const store = Store.open(paths.database, keyring);
-  store.projects.assignMissingPrivatePorts();
   const encrypted = store.variables.encryptPlaintext();
   if (encrypted > 0) logger.info({ count: encrypted }, 'encrypted variables stored by an earlier version');
   bootstrapAdminToken(store, options, print);
@@ -53,7 +54,9 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     store,
     runtime,
     router,
-    routes: new RouteSync(store, runtime, router, options),
+    routes: new RouteSync(store, runtime, router, options, (host, instanceId) =>
+      logger.warn({ host, instanceId }, 'two services would share a host; the older keeps it (use {project} in WHARF_HOST_PATTERN)'),
+    ),
     builds: localBuildService(paths.sources),
     locks,
     options,
@@ -61,9 +64,17 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   };
   const recovered = recoverInterruptedDeployments(ctx);
   if (recovered > 0) logger.warn({ count: recovered }, 'failed deployments interrupted by the last stop');
-  const reconciler = new Reconciler(ctx, startRouter);
+  const cronBackend = new StoreCronBackend(ctx);
+  const interruptedRuns = cronBackend.failInterrupted();
+  if (interruptedRuns > 0) logger.warn({ count: interruptedRuns }, 'cron runs interrupted by the last stop');
+  const scheduler = new CronScheduler(cronBackend, systemClock, {
+    onError: (jobId, error) => logger.error({ err: error, instanceId: jobId }, 'cron run could not start'),
+  });
+  const reconciler = new Reconciler(ctx, startRouter, () => scheduler.reload());
   await reconciler.pass();
   reconciler.start();
+  const catchUp = await scheduler.start();
+  for (const report of catchUp.filter((r) => r.missed > 0)) logger.warn(report, 'cron runs missed while the control plane was down');
 
   const deployer = new Deployer(ctx, readRailwayConfig);
   const api = createApi({
@@ -77,6 +88,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     registry: new RouteRegistry(),
     logger,
     storeSource: (body) => storeSource(body, { sourcesDir: paths.sources }),
+    scheduler,
     version: WHARF_VERSION,
   });
   const server = serve({ fetch: api.fetch, port: options.apiPort, hostname: options.apiHost });
@@ -91,6 +103,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   return {
     url,
     async stop() {
+      scheduler.stop();
       await reconciler.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

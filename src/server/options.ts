@@ -16,6 +16,16 @@ export interface ServerOptions {
   /** Built releases kept per service instance, so rollback never rebuilds. */
   readonly keepArtifacts: number;
   readonly reconcileIntervalMs: number;
+  /** Where services' private ports come from (the router's private listeners). */
+  readonly privatePorts: { first: number; last: number };
+}
+
+function portRange(raw: string | undefined): { first: number; last: number } {
+  const match = /^(\d+)-(\d+)$/.exec(raw ?? '20000-29999');
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  if (!match || first < 1024 || last > 65535 || first > last) throw new Error(`WHARF_PRIVATE_PORTS must look like 20000-29999, got '${raw}'`);
+  return { first, last };
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -38,6 +48,7 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     drainTimeoutMs: intFromEnv(env, 'WHARF_DRAIN_TIMEOUT_MS', 30_000),
     keepArtifacts: intFromEnv(env, 'WHARF_KEEP_ARTIFACTS', 10),
     reconcileIntervalMs: intFromEnv(env, 'WHARF_RECONCILE_INTERVAL_MS', 2_000),
+    privatePorts: portRange(env.WHARF_PRIVATE_PORTS),
   });
 }
 

@@ -90,7 +90,12 @@ export async function startWharf(extraEnv: Record<string, string> = {}): Promise
       await rm(home, { recursive: true, force: true });
     },
   };
-  await wharf.startServer();
+  try {
+    await wharf.startServer();
+  } catch (error) {
+    await wharf.cleanup();
+    throw error;
+  }
   return wharf;
 }
 

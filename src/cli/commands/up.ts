@@ -44,7 +44,8 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .description('Upload this folder, build it and deploy it; streams build and deploy output')
     .argument('[path]', 'folder to deploy', '.')
     .option('-d, --detach', 'return once the upload is accepted, without following the deployment')
-    .action(async (folder: string, opts: { detach?: boolean }, cmd: Command) => {
+    .option('--kind <kind>', 'when the service is new: web (default), worker (no port, no route) or cron (set its cronSchedule)')
+    .action(async (folder: string, opts: { detach?: boolean; kind?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const dir = path.resolve(folder);
       const client = ctx.client();
@@ -53,7 +54,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
       const { project, environment } = ctx.project(globals);
 
       let targets: Array<{ service: string; deployment: DeploymentView }>;
-      const config = found && PROJECT_KINDS.has(found.kind) ? await readConfigFile(path.join(dir, found.file), globals.service, dir) : null;
+      const config = found && PROJECT_KINDS.has(found.kind) ? await readConfigFile(found.file, globals.service, dir) : null;
       if (config && globals.service && !(globals.service in config.spec.services) && found!.kind !== 'procfile') {
         throw new WharfError('NOT_FOUND', `${found!.file} has no service '${globals.service}'`, {
           hint: `Services in it: ${Object.keys(config.spec.services).join(', ') || 'none'}. Leave out --service to deploy them all.`,
@@ -72,7 +73,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
         if (!ctx.link(dir)) ctx.saveLink(dir, { project, environment });
       } else {
         const service = checkName('service', ctx.target(globals, 'web').service);
-        const deployment = await upload<DeploymentView>(client, dir, servicePath({ project, environment, service }, '/deployments?create=1'), log, `${project}/${environment}/${service}`);
+        const deployment = await upload<DeploymentView>(client, dir, servicePath({ project, environment, service }, `/deployments?create=1${opts.kind ? `&kind=${encodeURIComponent(opts.kind)}` : ''}`), log, `${project}/${environment}/${service}`);
         // The first deploy links the folder; later ones with -e/-s leave the link as it is.
         const link = ctx.link(dir);
         if (!link) ctx.saveLink(dir, { project, environment, service });

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { WharfError } from '../../core/errors.js';
 import { requireToken } from './auth.js';
+import { cronRoutes } from './routes/cron.js';
 import { eventRoutes } from './routes/events.js';
 import { runRoutes } from './routes/run.js';
 import { adminRoutes } from './routes/admin.js';
@@ -37,6 +38,7 @@ export function createApi(deps: ApiDeps): Hono {
   adminRoutes(app, deps);
   runRoutes(app, deps);
   eventRoutes(app, deps);
+  cronRoutes(app, deps);
   deploymentRoutes(app, deps);
   logRoutes(app, deps);
   return app;

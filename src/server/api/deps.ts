@@ -5,6 +5,7 @@ import type { Logger } from '../deploy/context.js';
 import type { BuildService } from '../deploy/context.js';
 import type { Deployer } from '../deploy/deployer.js';
 import type { Keyring } from '../variables/keyring.js';
+import type { CronScheduler } from '../scheduler/scheduler.js';
 import type { RouteSync } from '../deploy/route-sync.js';
 import type { ServerOptions } from '../options.js';
 import type { Store } from '../store/store.js';
@@ -18,6 +19,7 @@ export interface ApiDeps {
   routes: RouteSync;
   builds: BuildService;
   keyring: Keyring;
+  scheduler: CronScheduler;
   options: ServerOptions;
   registry: RouteRegistry;
   logger: Logger;

@@ -1,5 +1,6 @@
 import { WharfError } from '../../core/errors.js';
 import { checkName } from '../../core/names.js';
+import type { ServiceKind } from '../../core/model.js';
 import type { InstanceContext } from '../store/projects.js';
 import type { Store } from '../store/store.js';
 
@@ -21,10 +22,10 @@ export function resolveEnvironment(store: Store, project: string, environment: s
   return { project: p, environment: env };
 }
 
-export function resolveInstance(store: Store, project: string, environment: string, service: string, options: { create?: boolean } = {}): InstanceContext {
+export function resolveInstance(store: Store, project: string, environment: string, service: string, options: { create?: boolean; kind?: ServiceKind } = {}): InstanceContext {
   const { project: p, environment: env } = resolveEnvironment(store, project, environment);
   let svc = store.projects.findService(p.id, service);
-  if (!svc && options.create) svc = store.projects.createService(p.id, checkName('service', service), 'web');
+  if (!svc && options.create) svc = store.projects.createService(p.id, checkName('service', service), options.kind ?? 'web');
   if (!svc) {
     const names = store.projects.listServices(p.id).map((s) => s.name);
     throw new WharfError('NOT_FOUND', `service '${service}' does not exist in project '${p.name}'`, {

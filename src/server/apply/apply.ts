@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { SHARED, type VariableInput } from '../store/variables.js';
 import { generateSecret } from '../variables/generate.js';
 import { checkReferences } from '../variables/references.js';
+import { parseSchedule } from '../scheduler/cron-schedule.js';
 import type { DesiredEnvironment, DesiredVariable } from './desired.js';
 import { planEnvironment, type Plan } from './plan.js';
 
@@ -35,6 +36,7 @@ export function applyEnvironment(store: Store, options: ServerOptions, project: 
     const environment = store.projects.findEnvironment(project.id, environmentName)!;
     const plan = planEnvironment(store, project, environment, desired);
     for (const service of desired.services) {
+      if (service.settings.cronSchedule) parseSchedule(service.settings.cronSchedule);
       let existing = store.projects.findService(project.id, service.name);
       if (!existing) existing = store.projects.createService(project.id, service.name, service.kind);
       else if (existing.kind !== service.kind) store.projects.setServiceKind(existing.id, service.kind);

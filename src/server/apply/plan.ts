@@ -64,7 +64,6 @@ export function planEnvironment(store: Store, project: Project, environment: Env
     const vars = existing && environment ? store.variables.list(environment.id, existing.id) : [];
     changes.push(...variableChanges(service.name, vars, service.variables));
     if (service.domains.length > 0) warnings.push(`${service.name}: custom domains (${service.domains.join(', ')}) are not supported yet and were not applied`);
-    if (service.kind === 'cron') warnings.push(`${service.name}: cron services are stored with their schedule but not run on schedule yet`);
   }
   const shared = environment ? store.variables.list(environment.id, SHARED) : [];
   changes.push(...variableChanges('shared', shared, desired.shared));

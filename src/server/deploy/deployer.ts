@@ -4,6 +4,7 @@ import { WharfError } from '../../core/errors.js';
 import { serviceSettingsSchema, stopGraceMs, type ServiceSettings, type ServiceSettingsPatch } from '../../core/settings.js';
 import type { DeployContext } from './context.js';
 import { runDeployment } from './pipeline.js';
+import { ensurePrivatePorts } from './private-ports.js';
 import { serviceSource } from './source-root.js';
 import { environmentScope, snapshotVariables, type VariablesSnapshot } from './variables-snapshot.js';
 import { dependencyOrder } from '../variables/references.js';
@@ -30,6 +31,7 @@ export class Deployer {
   /** A new deployment of uploaded source (settings from the store, overridden by railway.json/toml). */
   async deploySource(instanceId: string, sourceDigest: string, trigger: DeploymentTrigger = 'up', after?: Promise<unknown>): Promise<Deployment> {
     const { store, builds } = this.ctx;
+    await ensurePrivatePorts(store, this.ctx.options);
     const context = store.projects.describeInstance(instanceId);
     const root = serviceSource(builds.sourceDir(sourceDigest), context.instance.settings.rootDirectory);
     const railway = await this.readRailwayConfig(root.path, context.environment.name);

@@ -3,6 +3,7 @@ import type { ReplicaState, Runtime } from '../../core/runtime.js';
 import type { RouterClient } from '../../router/client.js';
 import type { ServerOptions } from '../options.js';
 import { serviceHost } from '../options.js';
+import { ensurePrivatePorts } from './private-ports.js';
 import type { Store } from '../store/store.js';
 
 const ENDED: ReadonlySet<ReplicaState> = new Set(['crashed', 'exited', 'stopped', 'lost']);
@@ -19,9 +20,11 @@ export class RouteSync {
     private readonly runtime: Runtime,
     private readonly router: RouterClient,
     private readonly options: ServerOptions,
+    private readonly onConflict?: (host: string, instanceId: string) => void,
   ) {}
 
   async table(): Promise<RouteTable> {
+    await ensurePrivatePorts(this.store, this.options);
     const live = new Map((await this.runtime.list()).map((s) => [s.replicaId, s]));
     const routes: RouteTable['routes'] = [];
     for (const instance of this.store.projects.listInstances()) {
@@ -48,6 +51,19 @@ export class RouteSync {
         targets,
       });
     }
+    // Two projects with a service of the same name in the same environment would share a host
+    // under the default pattern: the first keeps it (WHARF_HOST_PATTERN with {project} avoids it).
+    const seen = new Set<string>();
+    const unique = routes.filter((route) => {
+      if (seen.has(route.host)) {
+        this.onConflict?.(route.host, route.serviceInstanceId);
+        return false;
+      }
+      seen.add(route.host);
+      return true;
+    });
+    routes.length = 0;
+    routes.push(...unique);
     // Milliseconds keep versions increasing across control-plane restarts.
     this.lastVersion = Math.max(Date.now(), this.lastVersion + 1);
     return { version: this.lastVersion, routes };

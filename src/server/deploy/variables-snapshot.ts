@@ -26,7 +26,9 @@ export function environmentScope(store: Store, options: ServerOptions, environme
     // Another service's ${{web.PORT}} is where it can be reached: its private port.
     platform[service.name] = {
       ...platformVariables(options, ctx, instance.activeDeploymentId ?? ''),
-      ...(instance.privatePort ? { PORT: String(instance.privatePort) } : {}),
+      // Until a new service has its private port (given out before it deploys), references
+      // to it can be checked but not yet used.
+      PORT: instance.privatePort ? String(instance.privatePort) : '0',
     };
     raw[service.name] = {};
     for (const v of byScope.get(service.id) ?? []) {

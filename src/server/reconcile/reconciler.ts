@@ -26,6 +26,8 @@ export class Reconciler {
   constructor(
     private readonly ctx: DeployContext,
     private readonly ensureRouter: () => Promise<unknown>,
+    /** Runs after every pass (the cron scheduler re-reads its jobs). */
+    private readonly afterPass: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -71,6 +73,7 @@ export class Reconciler {
       );
     }
     await this.pushRoutesIfChanged();
+    this.afterPass();
   }
 
   private async repair(instanceId: string, byId: Map<string, ReplicaStatus>): Promise<void> {

@@ -3,8 +3,6 @@ import { DEFAULT_SETTINGS, serviceSettingsSchema, type ServiceSettings } from '.
 import type { Db } from './database.js';
 import { newId, now } from './ids.js';
 
-/** Ports the router's private listeners use, away from the ephemeral ports replicas get. */
-export const PRIVATE_PORT_RANGE = { first: 20_000, last: 29_999 } as const;
 
 interface ProjectRow { id: string; name: string; created_at: string }
 interface EnvironmentRow { id: string; project_id: string; name: string; production: number; created_at: string }
@@ -136,7 +134,6 @@ export class ProjectRepository {
     };
     this.db.prepare('INSERT INTO service_instances (id, service_id, environment_id, settings, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(instance.id, serviceId, environmentId, JSON.stringify(settings), instance.createdAt);
-    instance.privatePort = this.assignPrivatePort(instance.id);
     return instance;
   }
 
@@ -169,24 +166,13 @@ export class ProjectRepository {
     this.db.prepare('UPDATE service_instances SET settings = ? WHERE id = ?').run(JSON.stringify(settings), instanceId);
   }
 
-  /**
-   * The lowest free port of the private range for an instance, for its whole life: the router
-   * listens there for it (private networking). A port some other program holds shows up in
-   * the router's health, not here.
-   */
-  assignPrivatePort(instanceId: string): number {
-    const taken = new Set((this.db.prepare('SELECT private_port AS port FROM service_instances WHERE private_port IS NOT NULL').all() as Array<{ port: number }>).map((r) => r.port));
-    let port: number = PRIVATE_PORT_RANGE.first;
-    while (taken.has(port)) port++;
-    if (port > PRIVATE_PORT_RANGE.last) throw new Error('no private port left in the range');
+  setPrivatePort(instanceId: string, port: number): void {
     this.db.prepare('UPDATE service_instances SET private_port = ? WHERE id = ?').run(port, instanceId);
-    return port;
   }
 
-  /** Instances made before private ports existed get one. */
-  assignMissingPrivatePorts(): void {
-    const missing = this.db.prepare('SELECT id FROM service_instances WHERE private_port IS NULL').all() as Array<{ id: string }>;
-    for (const { id } of missing) this.assignPrivatePort(id);
+  usedPrivatePorts(): Set<number> {
+    const rows = this.db.prepare('SELECT private_port AS port FROM service_instances WHERE private_port IS NOT NULL').all() as Array<{ port: number }>;
+    return new Set(rows.map((r) => r.port));
   }
 
   setActiveDeployment(instanceId: string, deploymentId: string | null): void {

@@ -15,12 +15,14 @@ import { resolveInstance } from '../resolve.js';
 import { deploymentView as view } from '../views.js';
 import { SERVICE } from './services.js';
 
+const kindQuery = z.enum(['web', 'worker', 'cron', 'static']).optional();
+
 export function deploymentRoutes(app: Hono, deps: ApiDeps): void {
   const { store, registry, deployer } = deps;
   const instanceOf = (c: Context, create = false) =>
-    resolveInstance(store, c.req.param('project')!, c.req.param('environment')!, c.req.param('service')!, { create });
+    resolveInstance(store, c.req.param('project')!, c.req.param('environment')!, c.req.param('service')!, { create, kind: kindQuery.parse(c.req.query('kind')) });
 
-  registry.add({ method: 'post', path: `${SERVICE}/deployments`, summary: 'Upload a folder (.tar.gz) and deploy it; creates the service when ?create=1', rawBody: 'application/gzip', query: z.object({ create: z.string().optional() }), response: deploymentView });
+  registry.add({ method: 'post', path: `${SERVICE}/deployments`, summary: 'Upload a folder (.tar.gz) and deploy it; creates the service when ?create=1', rawBody: 'application/gzip', query: z.object({ create: z.string().optional(), kind: kindQuery }), response: deploymentView });
   app.post(`${SERVICE}/deployments`, async (c) => {
     const create = flag(c.req.query('create'));
     if (!create) instanceOf(c);

@@ -7,6 +7,7 @@ import { projectSpecSchema } from '../../../core/project-spec.js';
 import { applyEnvironment } from '../../apply/apply.js';
 import { desiredEnvironment } from '../../apply/desired.js';
 import { planEnvironment } from '../../apply/plan.js';
+import { ensurePrivatePorts } from '../../deploy/private-ports.js';
 import { jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';
 import { resolveEnvironment, resolveProject } from '../resolve.js';
@@ -35,7 +36,9 @@ export function projectSpecRoutes(app: Hono, deps: ApiDeps): void {
     const project = resolveProject(store, c.req.param('project')!);
     const { spec } = await jsonBody(c, specBody);
     const name = c.req.param('environment')!;
-    return c.json(applyEnvironment(store, options, project, name, desiredEnvironment(spec, name)));
+    const applied = applyEnvironment(store, options, project, name, desiredEnvironment(spec, name));
+    await ensurePrivatePorts(store, options);
+    return c.json(applied);
   });
 
   registry.add({ method: 'post', path: `${ENVIRONMENT}/deployments`, summary: "Upload a folder (.tar.gz) and deploy every service of the environment from it (or ?services=a,b), in reference order", rawBody: 'application/gzip', query: z.object({ services: z.string().optional() }), response: z.array(deploymentView) });

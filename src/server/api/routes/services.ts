@@ -5,6 +5,7 @@ import { WharfError } from '../../../core/errors.js';
 import { serviceSettingsSchema, serviceSettingsViewSchema } from '../../../core/settings.js';
 import { jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';
+import { parseSchedule } from '../../scheduler/cron-schedule.js';
 import { resolveEnvironment, resolveInstance } from '../resolve.js';
 import { serviceStatusView as statusView } from '../views.js';
 
@@ -46,7 +47,12 @@ export function serviceRoutes(app: Hono, deps: ApiDeps): void {
     const ctx = resolveInstance(store, c.req.param('project')!, c.req.param('environment')!, c.req.param('service')!);
     const patch = await jsonBody(c, updateSettingsBody);
     const settings = serviceSettingsSchema.parse({ ...ctx.instance.settings, ...patch });
-    store.projects.updateSettings(ctx.instance.id, settings);
+    if (settings.cronSchedule) parseSchedule(settings.cronSchedule);
+    store.db.transaction(() => {
+      store.projects.updateSettings(ctx.instance.id, settings);
+      // Railway's rule: a cronSchedule makes the service a cron job; clearing it makes it a web service again.
+      if (patch.cronSchedule !== undefined) store.projects.setServiceKind(ctx.service.id, settings.cronSchedule ? 'cron' : 'web');
+    }).immediate();
     return c.json(settings);
   });
 }
