@@ -58,7 +58,6 @@ test('railway.json: every unsupported field is named with its line', () => {
   includesAll(warned('railway-json'), [
     'build.watchPatterns@6',
     'build.railpackVersion@7',
-    'deploy.preDeployTimeoutSeconds@12',
     'deploy.sleepApplication@20',
     'deploy.region@21',
     'deploy.multiRegionConfig@22',

@@ -24,8 +24,8 @@ export function registerStatus(program: Command, ctx: CliContext): void {
           s.service,
           active ? `${active.status} #${active.number}` : 'not deployed',
           latest && latest.id !== active?.id ? `#${latest.number} ${latest.status} ${ago(latest.createdAt)}` : '',
-          `${live.length}/${active ? s.settings.numReplicas : 0}${restarts ? ` (${restarts} restarts)` : ''}`,
-          active ? s.url : '',
+          s.kind === 'cron' ? 'cron' : `${live.length}/${active ? s.settings.numReplicas : 0}${restarts ? ` (${restarts} restarts)` : ''}`,
+          active && s.kind !== 'worker' && s.kind !== 'cron' ? s.url : '',
         ];
       });
       console.log(table(['SERVICE', 'ACTIVE', 'LATEST', 'REPLICAS', 'URL'], rows));

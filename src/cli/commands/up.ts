@@ -94,7 +94,8 @@ export function registerUp(program: Command, ctx: CliContext): void {
       for (const r of results.filter((x) => x.deployment.status === 'ACTIVE')) {
         const status = statuses.find((s) => s.service === r.service);
         const which = results.length > 1 ? ` of ${r.service}` : '';
-        log(`\nDeployment #${r.deployment.number}${which} is live${status?.kind === 'worker' ? ' (worker)' : `: ${r.url}`}`);
+        const where = status?.kind === 'worker' ? ' (worker: no route)' : status?.kind === 'cron' ? ' (cron: runs on schedule, see `wharf cron list`)' : `: ${r.url}`;
+        log(`\nDeployment #${r.deployment.number}${which} is live${where}`);
       }
       if (failed.length > 0) {
         const first = failed[0]!;

@@ -41,10 +41,11 @@ test('railway.json: base settings, with strings as numbers and any-case enums', 
     numReplicas: 2,
     overlapSeconds: 60,
     drainingSeconds: 10,
+    cronSchedule: '*/5 * * * *',
   });
   assert.ok(serviceSettingsPatchSchema.safeParse(settings).success);
   assert.ok(warnings.includes('railway.json build.watchPatterns is not supported yet and was ignored'), warnings.join('\n'));
-  assert.ok(warnings.includes('railway.json deploy.cronSchedule is not supported yet and was ignored'), warnings.join('\n'));
+  assert.ok(!warnings.some((w) => w.includes('cronSchedule')), warnings.join('\n'));
 });
 
 test('railway.json: the environment overrides the base', () => {
@@ -72,8 +73,8 @@ startCommand = "npm run staging"
 preDeployCommand = ["npm run migrate"]
 `;
   const { settings, warnings } = parseRailwayConfig('railway.toml', toml, 'staging');
-  assert.deepEqual(settings, { builder: 'AUTO', startCommand: 'npm run staging', restartPolicyType: 'NEVER' });
-  for (const field of ['build.dockerfilePath', 'deploy.sleepApplication', 'deploy.multiRegionConfig', 'environments.staging.deploy.preDeployCommand']) {
+  assert.deepEqual(settings, { builder: 'AUTO', startCommand: 'npm run staging', restartPolicyType: 'NEVER', preDeployCommand: 'npm run migrate' });
+  for (const field of ['build.dockerfilePath', 'deploy.sleepApplication', 'deploy.multiRegionConfig']) {
     assert.ok(warnings.some((w) => w.includes(`railway.toml ${field} is not supported yet`)), `${field}: ${warnings.join('\n')}`);
   }
   assert.ok(warnings.some((w) => /DOCKERFILE.*Docker driver/.test(w)));

@@ -88,12 +88,23 @@ function applySections(
     if (deploy.startCommand !== undefined) settings.startCommand = deploy.startCommand;
     if (deploy.healthcheckPath !== undefined) settings.healthcheckPath = deploy.healthcheckPath;
     // Null numbers and policies mean "not set here": the service's value stays.
-    const numbers = ['healthcheckTimeout', 'restartPolicyMaxRetries', 'numReplicas', 'overlapSeconds', 'drainingSeconds'] as const;
+    const numbers = ['healthcheckTimeout', 'restartPolicyMaxRetries', 'numReplicas', 'overlapSeconds', 'drainingSeconds', 'preDeployTimeoutSeconds'] as const;
     for (const field of numbers) {
       const v = deploy[field];
       if (typeof v === 'number') settings[field] = v;
     }
     if (deploy.restartPolicyType) settings.restartPolicyType = deploy.restartPolicyType;
+    const pre = deploy.preDeployCommand;
+    if (pre !== undefined && pre !== null) {
+      const commands = Array.isArray(pre) ? pre : [pre];
+      if (commands.length > 0 && commands.every((c) => typeof c === 'string' && c.trim() !== '')) settings.preDeployCommand = (commands as string[]).map((c) => c.trim()).join(' && ');
+      else warnings.push(`${file} ${prefix}deploy.preDeployCommand must be a command string or a list of them; ignored`);
+    }
+    const cron = deploy.cronSchedule;
+    if (cron !== undefined && cron !== null) {
+      if (typeof cron === 'string' && cron.trim() !== '') settings.cronSchedule = cron.trim();
+      else warnings.push(`${file} ${prefix}deploy.cronSchedule must be a cron expression such as "0 2 * * *"; ignored`);
+    }
   }
 }
 

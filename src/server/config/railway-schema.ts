@@ -10,12 +10,9 @@ const WHARF_BUILDERS = ['AUTO', 'NODE', 'STATIC', 'PROCFILE', 'COMMANDS'] as con
 export const UNSUPPORTED = {
   build: ['watchPatterns', 'dockerfilePath', 'nixpacksConfigPath', 'nixpacksPlan', 'nixpacksVersion', 'railpackVersion', 'buildEnvironment'],
   deploy: [
-    'preDeployCommand',
-    'preDeployTimeoutSeconds',
     'sleepApplication',
     'runtime',
     'registryCredentials',
-    'cronSchedule',
     'region',
     'multiRegionConfig',
     'limitOverride',
@@ -37,6 +34,9 @@ export const EXPECTED: Record<string, string> = {
   numReplicas: 'a whole number from 1 to 50',
   overlapSeconds: 'a whole number of seconds from 0 to 3600',
   drainingSeconds: 'a whole number of seconds from 0 to 3600',
+  preDeployCommand: 'a command string or a list of them',
+  preDeployTimeoutSeconds: 'a whole number of seconds from 1 to 86400',
+  cronSchedule: 'a 5-field cron expression in UTC, e.g. "0 2 * * *"',
   '': 'a table with build, deploy and environments',
   build: 'a table of build settings',
   deploy: 'a table of deploy settings',
@@ -65,6 +65,11 @@ export const railwayDeploySchema = z.strictObject({
   numReplicas: int(1, 50),
   overlapSeconds: int(0, 3600),
   drainingSeconds: int(0, 3600),
+  // A string or, as Railway's docs show, a list (`["npm run db:migrate"]`): checked where it is
+  // read, so a bad entry is named by its index.
+  preDeployCommand: z.unknown().optional(),
+  preDeployTimeoutSeconds: int(1, 86_400),
+  cronSchedule: z.unknown().optional(),
   ...unsupported(UNSUPPORTED.deploy),
 });
 

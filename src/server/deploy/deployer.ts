@@ -1,5 +1,6 @@
 import type { Deployment, DeploymentTrigger, Project } from '../../core/model.js';
 import { policyConfigFromEnv, runDoctor } from '../policy/doctor.js';
+import { parseSchedule } from '../scheduler/cron-schedule.js';
 import { WharfError } from '../../core/errors.js';
 import { serviceSettingsSchema, stopGraceMs, type ServiceSettings, type ServiceSettingsPatch } from '../../core/settings.js';
 import type { DeployContext } from './context.js';
@@ -36,6 +37,9 @@ export class Deployer {
     const root = serviceSource(builds.sourceDir(sourceDigest), context.instance.settings.rootDirectory);
     const railway = await this.readRailwayConfig(root.path, context.environment.name);
     const config = serviceSettingsSchema.parse({ ...context.instance.settings, ...railway.settings });
+    if (config.cronSchedule) parseSchedule(config.cronSchedule);
+    // Railway's rule: a cronSchedule makes the service a cron job.
+    if (config.cronSchedule && context.service.kind !== 'cron') store.projects.setServiceKind(context.service.id, 'cron');
     const warnings = [...railway.warnings, ...(await this.checkPolicy(context.environment.production, context.project))];
     if (railway.file) warnings.unshift(`settings from ${railway.file} override the service settings for this deployment`);
     return this.enqueue(instanceId, { trigger, sourceDigest, artifactId: null, config, warnings, rollbackOf: null, after });

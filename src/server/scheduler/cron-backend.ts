@@ -3,8 +3,27 @@ import type { DeployContext } from '../deploy/context.js';
 import { emitDeploymentEvent } from '../deploy/events.js';
 import { jobEnvironment } from '../deploy/pre-deploy.js';
 import { secretValuesOf } from '../deploy/replicas.js';
+import type { ServiceInstance } from '../../core/model.js';
 import type { CronRunStatus } from '../store/cron-runs.js';
+import type { Store } from '../store/store.js';
 import type { CronBackend, CronJobDefinition, CronRunHandle, RunReason } from './scheduler.js';
+
+/**
+ * A cron service's job: the schedule set on the service, else the one its live deployment's
+ * railway.json/toml declared; the other cron settings take effect at once.
+ */
+export function cronJobOf(store: Store, instance: ServiceInstance): CronJobDefinition | null {
+  if (!instance.activeDeploymentId || store.projects.getService(instance.serviceId).kind !== 'cron') return null;
+  const schedule = instance.settings.cronSchedule ?? store.deployments.get(instance.activeDeploymentId).config.cronSchedule;
+  if (!schedule) return null;
+  return {
+    jobId: instance.id,
+    schedule,
+    concurrencyPolicy: instance.settings.cronConcurrencyPolicy,
+    timeoutSeconds: instance.settings.cronTimeoutSeconds,
+    runMissed: instance.settings.cronRunMissed,
+  };
+}
 
 /** Cron runs with no timeout of their own still end some day. */
 const DEFAULT_RUN_TIMEOUT_MS = 24 * 3600 * 1000;
@@ -21,17 +40,12 @@ export class StoreCronBackend implements CronBackend {
 
   jobs(): CronJobDefinition[] {
     const { store } = this.ctx;
-    return store.projects
-      .listInstances()
-      .filter((i) => i.activeDeploymentId !== null && i.settings.cronSchedule !== null)
-      .filter((i) => store.projects.getService(i.serviceId).kind === 'cron')
-      .map((i) => ({
-        jobId: i.id,
-        schedule: i.settings.cronSchedule!,
-        concurrencyPolicy: i.settings.cronConcurrencyPolicy,
-        timeoutSeconds: i.settings.cronTimeoutSeconds,
-        runMissed: i.settings.cronRunMissed,
-      }));
+    const jobs: CronJobDefinition[] = [];
+    for (const instance of store.projects.listInstances()) {
+      const job = cronJobOf(store, instance);
+      if (job) jobs.push(job);
+    }
+    return jobs;
   }
 
   lastScheduledAt(jobId: string): Date | null {

@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { WharfError } from '../../../core/errors.js';
 import { readAllLines } from '../../observe/log-file.js';
+import { cronJobOf } from '../../scheduler/cron-backend.js';
 import { parseSchedule } from '../../scheduler/cron-schedule.js';
 import type { CronRun } from '../../store/cron-runs.js';
 import type { ApiDeps } from '../deps.js';
@@ -45,7 +46,7 @@ export function cronRoutes(app: Hono, deps: ApiDeps): void {
       .filter((s) => s.kind === 'cron')
       .map((service) => {
         const instance = store.projects.findInstance(service.id, environment.id)!;
-        const schedule = instance.settings.cronSchedule;
+        const schedule = cronJobOf(store, instance)?.schedule ?? instance.settings.cronSchedule;
         const described = schedule ? parseSchedule(schedule).describe(5, new Date()) : null;
         const last = store.cronRuns.history(instance.id, 1)[0];
         return {
@@ -65,7 +66,7 @@ export function cronRoutes(app: Hono, deps: ApiDeps): void {
   registry.add({ method: 'post', path: `${SERVICE}/cron/runs`, summary: 'Run a cron service now (like `railway run` of a cron); refused under concurrencyPolicy forbid while a run is going', response: runView });
   app.post(`${SERVICE}/cron/runs`, async (c) => {
     const ctx = resolveInstance(store, c.req.param('project')!, c.req.param('environment')!, c.req.param('service')!);
-    if (ctx.service.kind !== 'cron' || !ctx.instance.settings.cronSchedule) {
+    if (ctx.service.kind !== 'cron') {
       throw new WharfError('CONFLICT', `${ctx.service.name} is not a cron service`, { hint: 'Give it a schedule: `wharf settings --set cronSchedule="0 2 * * *"`.' });
     }
     if (!ctx.instance.activeDeploymentId) throw new WharfError('CONFLICT', `${ctx.service.name} has no build to run yet`, { hint: 'Deploy it first with `wharf up`.' });

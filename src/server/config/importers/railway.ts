@@ -65,12 +65,11 @@ function sections(
   let cron = false;
   if (deploy) {
     const at = [...prefix, 'deploy'];
-    const handled = ['preDeployCommand', 'cronSchedule'];
     const raw = deploy as Record<string, unknown>;
-    for (const field of UNSUPPORTED.deploy) if (!handled.includes(field) && raw[field] !== undefined) warnings.add([...at, field], 'not supported yet; ignored');
+    for (const field of UNSUPPORTED.deploy) if (raw[field] !== undefined) warnings.add([...at, field], 'not supported yet; ignored');
     if (deploy.startCommand) settings.startCommand = deploy.startCommand;
     if (deploy.healthcheckPath) settings.healthcheckPath = deploy.healthcheckPath;
-    for (const field of ['healthcheckTimeout', 'restartPolicyMaxRetries', 'numReplicas', 'overlapSeconds', 'drainingSeconds'] as const) {
+    for (const field of ['healthcheckTimeout', 'restartPolicyMaxRetries', 'numReplicas', 'overlapSeconds', 'drainingSeconds', 'preDeployTimeoutSeconds'] as const) {
       const v = deploy[field];
       if (typeof v === 'number') settings[field] = v;
     }
