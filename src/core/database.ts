@@ -1,0 +1,83 @@
+// The seam between Wharf and a database engine on one runtime. A provider knows how to
+// initialise, run, wire, back up and restore one engine; the control plane supervises the
+// server process like any replica and keeps the records. Postgres, Redis, MySQL/MariaDB and
+// MongoDB on the process runtime today; official images on the Docker runtime later.
+
+export const DATABASE_ENGINES = ['postgres', 'redis', 'mysql', 'mongo'] as const;
+export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
+
+/** One database server: one per service instance (so one per environment). */
+export interface DatabaseSpec {
+  /** Stable id, safe in paths: [a-z0-9_]+. */
+  id: string;
+  engine: DatabaseEngine;
+  /** The service's name, e.g. "db": the namespace of `${{db.DATABASE_URL}}`. */
+  name: string;
+  /** Owned by the provider: data files, config, sockets, WAL archive. */
+  dataDir: string;
+  /** Where the server listens, on 127.0.0.1 only. */
+  port: number;
+  /** Generated once (random) and stored encrypted; the provider decides the keys. */
+  credentials: Record<string, string>;
+}
+
+/** How to run the server in the foreground, as a supervised process. */
+export interface ServerCommand {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export interface BackupResult {
+  /** The backup file (or directory for a base backup). */
+  path: string;
+  bytes: number;
+  durationMs: number;
+  sha256: string;
+  /** e.g. pg_dump custom, rdb, mysqldump sql, mongodump archive */
+  format: string;
+}
+
+/** What a database holds, for restore verification: table (or key space) → row (key) count. */
+export type ContentSummary = Record<string, number>;
+
+export interface DatabaseProvider {
+  readonly engine: DatabaseEngine;
+  /** The binaries this provider needs exist (and match); else a WharfError naming the package to install. */
+  check(): Promise<void>;
+  /** Fresh random credentials for a new database named `name`. */
+  newCredentials(name: string): Record<string, string>;
+  /** Initialises an empty data dir (initdb, config files); a no-op on an initialised one. */
+  prepare(spec: DatabaseSpec): Promise<void>;
+  serverCommand(spec: DatabaseSpec): ServerCommand;
+  /** Once the server accepts connections: users, roles, databases, grants. Idempotent. */
+  bootstrap(spec: DatabaseSpec): Promise<void>;
+  /** What services get, under Railway's names (DATABASE_URL, PGHOST … / REDIS_URL …). */
+  variables(spec: DatabaseSpec): Record<string, string>;
+  /** Only for pre-deploy and one-off commands (DATABASE_MIGRATION_URL: may run DDL). */
+  migrationVariables(spec: DatabaseSpec): Record<string, string>;
+  /** render.yaml `fromDatabase.property` values: connectionString, host, port, user, password, database. */
+  property(spec: DatabaseSpec, property: string): string | null;
+  backup(spec: DatabaseSpec, file: string): Promise<BackupResult>;
+  /** Replaces the running database's contents with the backup's. */
+  restore(spec: DatabaseSpec, file: string): Promise<void>;
+  inspect(spec: DatabaseSpec): Promise<ContentSummary>;
+  /** An interactive client with the right credentials (psql, redis-cli, mysql, mongosh). */
+  connectCommand(spec: DatabaseSpec): { argv: string[]; env: Record<string, string> };
+  /** Point-in-time recovery, where the engine has it (Postgres). */
+  pitr?: PointInTimeRecovery;
+}
+
+export interface PointInTimeRecovery {
+  /** Server settings that archive every WAL segment into the spec's archive (set up by prepare). */
+  archiveDir(spec: DatabaseSpec): string;
+  /** A base backup the WAL archive replays from. */
+  baseBackup(spec: DatabaseSpec, dir: string): Promise<BackupResult>;
+  /**
+   * Prepares `target` (an empty data dir of a NEW database) from `base` + the source's WAL
+   * archive, stopping at `time`; the control plane then starts it like any database.
+   */
+  prepareRecovery(source: DatabaseSpec, base: string, target: DatabaseSpec, time: Date): Promise<void>;
+  /** Deletes archived WAL older than the oldest base backup kept. */
+  pruneArchive(spec: DatabaseSpec, oldestBaseBackup: string): Promise<void>;
+}
