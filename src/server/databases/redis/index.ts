@@ -1,0 +1,1 @@
+export { createRedisProvider, REDIS_INSTALL_HINT } from './redis-provider.js';
