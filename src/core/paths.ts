@@ -16,6 +16,9 @@ export interface WharfPaths {
   replicas: string;
   sources: string;
   releases: string;
+  /** Managed databases' data directories. */
+  data: string;
+  backups: string;
   logs: string;
   accessLog: string;
   cliConfig: string;
@@ -35,6 +38,8 @@ export function wharfPaths(home = process.env.WHARF_HOME ?? path.join(os.homedir
     replicas: path.join(run, 'replicas'),
     sources: path.join(home, 'sources'),
     releases: path.join(home, 'releases'),
+    data: path.join(home, 'data'),
+    backups: path.join(home, 'backups'),
     logs,
     accessLog: path.join(logs, 'router', 'access.log'),
     cliConfig: process.env.WHARF_CONFIG ?? path.join(home, 'config.json'),

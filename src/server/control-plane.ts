@@ -20,6 +20,11 @@ import { ProcessRuntime } from './runtimes/process/process-runtime.js';
 import { storeSource } from './source/store-source.js';
 import { StoreCronBackend } from './scheduler/cron-backend.js';
 import { CronScheduler, systemClock } from './scheduler/scheduler.js';
+import { databaseAccess } from './databases/access.js';
+import { BackupService } from './databases/backups.js';
+import { DatabaseManager } from './databases/manager.js';
+import { defaultProviders } from './databases/providers.js';
+import { DatabaseScheduleBackend } from './databases/schedules.js';
 import { Store } from './store/store.js';
 import { Keyring, keyringOptionsFromEnv } from './variables/keyring.js';
 import { WHARF_VERSION } from './version.js';
@@ -62,6 +67,9 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     options,
     logger,
   };
+  const databaseManager = new DatabaseManager(ctx, defaultProviders());
+  const backups = new BackupService(databaseManager);
+  ctx.databases = databaseAccess(databaseManager, backups);
   const recovered = recoverInterruptedDeployments(ctx);
   if (recovered > 0) logger.warn({ count: recovered }, 'failed deployments interrupted by the last stop');
   const cronBackend = new StoreCronBackend(ctx);
@@ -70,9 +78,18 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   const scheduler = new CronScheduler(cronBackend, systemClock, {
     onError: (jobId, error) => logger.error({ err: error, instanceId: jobId }, 'cron run could not start'),
   });
-  const reconciler = new Reconciler(ctx, startRouter, () => scheduler.reload());
+  const housekeeping = new CronScheduler(new DatabaseScheduleBackend(databaseManager, backups), systemClock, {
+    onError: (jobId, error) => logger.error({ err: error, jobId }, 'database housekeeping could not start'),
+  });
+  const reconciler = new Reconciler(ctx, startRouter, () => {
+    scheduler.reload();
+    housekeeping.reload();
+    void databaseManager.supervise().catch((error: unknown) => logger.error({ err: error }, 'database supervision failed'));
+  });
   await reconciler.pass();
   reconciler.start();
+  await databaseManager.supervise();
+  await housekeeping.start();
   const catchUp = await scheduler.start();
   for (const report of catchUp.filter((r) => r.missed > 0)) logger.warn(report, 'cron runs missed while the control plane was down');
 
@@ -89,6 +106,9 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     logger,
     storeSource: (body) => storeSource(body, { sourcesDir: paths.sources }),
     scheduler,
+    databases: ctx.databases,
+    databaseManager,
+    backups,
     version: WHARF_VERSION,
   });
   const server = serve({ fetch: api.fetch, port: options.apiPort, hostname: options.apiHost });
@@ -104,6 +124,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     url,
     async stop() {
       scheduler.stop();
+      housekeeping.stop();
       await reconciler.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

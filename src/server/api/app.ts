@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { WharfError } from '../../core/errors.js';
 import { requireToken } from './auth.js';
+import { databaseRoutes } from './routes/databases.js';
 import { cronRoutes } from './routes/cron.js';
 import { eventRoutes } from './routes/events.js';
 import { runRoutes } from './routes/run.js';
@@ -39,6 +40,7 @@ export function createApi(deps: ApiDeps): Hono {
   runRoutes(app, deps);
   eventRoutes(app, deps);
   cronRoutes(app, deps);
+  databaseRoutes(app, deps, { manager: deps.databaseManager, backups: deps.backups });
   deploymentRoutes(app, deps);
   logRoutes(app, deps);
   return app;

@@ -1,6 +1,6 @@
 import type { Project } from '../../core/model.js';
 import { serviceSettingsSchema } from '../../core/settings.js';
-import { environmentScope } from '../deploy/variables-snapshot.js';
+import { environmentScope, type ScopeContext } from '../deploy/variables-snapshot.js';
 import type { ServerOptions } from '../options.js';
 import type { Store } from '../store/store.js';
 import { SHARED, type VariableInput } from '../store/variables.js';
@@ -28,7 +28,8 @@ function inputs(desired: DesiredVariable[], existing: Set<string>): VariableInpu
  * are set, secrets generated once. Every reference must resolve afterwards, or nothing changes.
  * Nothing is deleted: a service missing from the file is left alone.
  */
-export function applyEnvironment(store: Store, options: ServerOptions, project: Project, environmentName: string, desired: DesiredEnvironment): Plan {
+export function applyEnvironment(ctx: ScopeContext, project: Project, environmentName: string, desired: DesiredEnvironment): Plan {
+  const { store, options, databases } = ctx;
   return store.db.transaction(() => {
     for (const name of desired.environments) {
       if (!store.projects.findEnvironment(project.id, name)) store.projects.createEnvironment(project.id, name);
@@ -49,7 +50,7 @@ export function applyEnvironment(store: Store, options: ServerOptions, project: 
     const sharedHave = new Set(store.variables.list(environment.id, SHARED).map((v) => v.key));
     const shared = inputs(desired.shared, sharedHave);
     if (shared.length > 0) store.variables.set(environment.id, SHARED, shared);
-    checkReferences(environmentScope(store, options, environment.id).input);
+    checkReferences(environmentScope({ store, options, databases }, environment.id).input);
     return plan;
   }).immediate();
 }

@@ -1,6 +1,7 @@
 import type { ProjectSpec, ServiceSpec, VariableSpec } from '../../core/project-spec.js';
 import type { ServiceKind } from '../../core/model.js';
 import type { ServiceSettingsPatch } from '../../core/settings.js';
+import type { DatabaseEngine } from '../../core/database.js';
 
 // What a ProjectSpec asks of one environment: pure, so plan and apply agree by construction.
 
@@ -27,7 +28,7 @@ export interface DesiredEnvironment {
   environments: string[];
   services: DesiredService[];
   shared: DesiredVariable[];
-  databases: string[];
+  databases: Array<{ name: string; engine: DatabaseEngine }>;
 }
 
 function toDesired(key: string, spec: VariableSpec): DesiredVariable {
@@ -66,6 +67,6 @@ export function desiredEnvironment(spec: ProjectSpec, environment: string): Desi
     environments: [...new Set(['production', ...spec.environments, environment])],
     services: Object.entries(spec.services).map(([name, service]) => serviceFor(name, service, environment)),
     shared: variablesOf(spec.shared.variables, spec.shared.environments[environment]?.variables),
-    databases: Object.keys(spec.databases),
+    databases: Object.entries(spec.databases).map(([name, db]) => ({ name, engine: db.engine })),
   };
 }

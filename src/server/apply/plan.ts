@@ -67,8 +67,13 @@ export function planEnvironment(store: Store, project: Project, environment: Env
   }
   const shared = environment ? store.variables.list(environment.id, SHARED) : [];
   changes.push(...variableChanges('shared', shared, desired.shared));
-  for (const name of desired.databases) {
-    warnings.push(`database ${name}: managed databases are not available yet; nothing was provisioned (references to ${name}.* will not resolve)`);
+  for (const db of desired.databases) {
+    const service = store.projects.findService(project.id, db.name);
+    const instance = service && environment ? store.projects.findInstance(service.id, environment.id) : null;
+    const existing = instance ? store.databases.forInstance(instance.id) : null;
+    if (service && service.kind !== 'database') warnings.push(`database ${db.name}: a ${service.kind} service already has that name; rename one of them`);
+    else if (!existing) changes.push({ action: 'create', target: `database ${db.name}`, after: db.engine });
+    else if (existing.engine !== db.engine) warnings.push(`database ${db.name} is ${existing.engine}, the file says ${db.engine}: an engine is never changed in place`);
   }
   for (const change of changes.filter((c) => c.action === 'missing')) {
     const [scope, key] = change.target.split('.') as [string, string];

@@ -75,7 +75,7 @@ export async function runChecks(ctx: DeployContext, deployment: Deployment, arti
         jobId: newId('job'),
         cwd: artifact.releaseDir,
         command: ['sh', '-c', check.command],
-        env: { ...jobEnvironment(ctx, deployment), WHARF_CHECK_URL: `http://127.0.0.1:${ports[0] ?? routed}` },
+        env: { ...jobEnvironment(ctx, deployment, { migration: false }), WHARF_CHECK_URL: `http://127.0.0.1:${ports[0] ?? routed}` },
         logFile,
         timeoutMs: check.timeoutSeconds * 1000,
         secretValues: secretValuesOf(deployment),

@@ -21,6 +21,16 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
+/** What deploys need of managed databases (the DatabaseManager provides it). */
+export interface DatabaseAccess {
+  /** The variables a database service offers to references, or null for other services. */
+  variablesOf(instanceId: string): Record<string, string> | null;
+  /** DATABASE_MIGRATION_URL & co. of the databases a service references. */
+  migrationVariables(instanceId: string): Record<string, string>;
+  /** Backs up the databases a service references before its migrations run. */
+  backupBeforeMigrations(instanceId: string, log: (m: string) => void): Promise<void>;
+}
+
 /** Everything the deploy pipeline and the reconciler need, made once in main.ts. */
 export interface DeployContext {
   store: Store;
@@ -31,4 +41,6 @@ export interface DeployContext {
   locks: InstanceLocks;
   options: ServerOptions;
   logger: Logger;
+  /** Set once the database manager exists (it needs this context itself). */
+  databases?: DatabaseAccess;
 }

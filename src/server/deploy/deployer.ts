@@ -52,9 +52,9 @@ export class Deployer {
    */
   async deployEnvironment(projectId: string, environmentId: string, sourceDigest: string, only?: readonly string[]): Promise<Deployment[]> {
     const { store } = this.ctx;
-    const services = store.projects.listServices(projectId).filter((s) => s.kind !== 'cron' && (!only || only.includes(s.name)));
+    const services = store.projects.listServices(projectId).filter((s) => s.kind !== 'cron' && s.kind !== 'database' && (!only || only.includes(s.name)));
     if (services.length === 0) throw new WharfError('NOT_FOUND', 'no service to deploy', { hint: 'Declare services in wharf.toml (or render.yaml), or pass --service.' });
-    const waves = dependencyOrder(environmentScope(store, this.ctx.options, environmentId).input);
+    const waves = dependencyOrder(environmentScope(this.ctx, environmentId).input);
     const placed = new Set(waves.flat());
     const ordered = [...waves, services.map((s) => s.name).filter((n) => !placed.has(n))];
     const created: Deployment[] = [];
@@ -81,7 +81,7 @@ export class Deployer {
   private async checkPolicy(production: boolean, project: Project): Promise<string[]> {
     const config = policyConfigFromEnv();
     if (!production || !config) return [];
-    const findings = await runDoctor(this.ctx.store, this.ctx.options, this.ctx.builds, project, config);
+    const findings = await runDoctor(this.ctx, project, config);
     const blocking = findings.filter((f) => f.severity === 'block');
     if (blocking.length > 0) {
       throw new WharfError('CONFLICT', `the environment policy blocks deploying to production: ${blocking.map((f) => f.message).join('; ')}`, {
@@ -177,7 +177,7 @@ export class Deployer {
     input: { trigger: DeploymentTrigger; sourceDigest: string; artifactId: string | null; config: ServiceSettings; warnings: string[]; rollbackOf: string | null; snapshot?: VariablesSnapshot; after?: Promise<unknown> },
   ): Deployment {
     const { store } = this.ctx;
-    const snapshot = input.snapshot ?? snapshotVariables(store, this.ctx.options, instanceId);
+    const snapshot = input.snapshot ?? snapshotVariables(this.ctx, instanceId);
     const deployment = store.db.transaction(() =>
       store.deployments.create({
         instanceId,

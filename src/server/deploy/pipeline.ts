@@ -38,6 +38,7 @@ export async function runDeployment(ctx: DeployContext, deploymentId: string): P
     const preDeploy = deployment.trigger === 'rollback' ? null : (deployment.config.preDeployCommand ?? artifact.start.release ?? null);
     if (preDeploy) {
       store.deployments.setStatus(deployment.id, 'PRE_DEPLOY', 'running the pre-deploy command');
+      await ctx.databases?.backupBeforeMigrations(deployment.instanceId, say);
       await runPreDeploy(ctx, deployment, artifact, preDeploy, log);
     }
 

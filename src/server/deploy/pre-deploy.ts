@@ -10,11 +10,13 @@ import { secretValuesOf } from './replicas.js';
 import { RolloutError } from './rollout.js';
 
 /** The environment one-off jobs of a deployment get: what its replicas get, without a PORT. */
-export function jobEnvironment(ctx: Pick<DeployContext, 'store' | 'options'>, deployment: Deployment): Record<string, string> {
+export function jobEnvironment(ctx: Pick<DeployContext, 'store' | 'options' | 'databases'>, deployment: Deployment, opts: { migration: boolean }): Record<string, string> {
   return {
     ...baseEnvironment(),
     ...platformVariables(ctx.options, ctx.store.projects.describeInstance(deployment.instanceId), deployment.id),
     ...deployment.variables,
+    // The migration role's URL is for one-off jobs only (pre-deploy, wharf run --remote), never replicas.
+    ...(opts.migration ? (ctx.databases?.migrationVariables(deployment.instanceId) ?? {}) : {}),
   };
 }
 
@@ -33,7 +35,7 @@ export async function runPreDeploy(ctx: DeployContext, deployment: Deployment, a
     jobId: newId('job'),
     cwd: artifact.releaseDir,
     command: ['sh', '-c', command],
-    env: jobEnvironment(ctx, deployment),
+    env: jobEnvironment(ctx, deployment, { migration: true }),
     logFile,
     timeoutMs,
     secretValues: secretValuesOf(deployment),

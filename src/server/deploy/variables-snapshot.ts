@@ -2,6 +2,7 @@ import type { Store } from '../store/store.js';
 import { SHARED, type StoredVariable } from '../store/variables.js';
 import type { ServerOptions } from '../options.js';
 import { parseReferences, resolveAll } from '../variables/references.js';
+import type { DatabaseAccess } from './context.js';
 import { platformVariables } from './platform-variables.js';
 
 export interface VariablesSnapshot {
@@ -11,7 +12,14 @@ export interface VariablesSnapshot {
 }
 
 /** Everything references in one environment can see: services, shared, platform variables. */
-export function environmentScope(store: Store, options: ServerOptions, environmentId: string, override?: { serviceId: string; variables: StoredVariable[] }) {
+/** What resolving variables needs: the store, the server's options, and (when managed) databases. */
+export interface ScopeContext {
+  store: Store;
+  options: ServerOptions;
+  databases?: DatabaseAccess;
+}
+
+export function environmentScope({ store, options, databases }: ScopeContext, environmentId: string, override?: { serviceId: string; variables: StoredVariable[] }) {
   const env = store.projects.getEnvironment(environmentId);
   const services = store.projects.listServices(env.projectId);
   const byScope = store.variables.forEnvironment(environmentId);
@@ -24,12 +32,16 @@ export function environmentScope(store: Store, options: ServerOptions, environme
     if (!instance) continue;
     const ctx = store.projects.describeInstance(instance.id);
     // Another service's ${{web.PORT}} is where it can be reached: its private port.
-    platform[service.name] = {
-      ...platformVariables(options, ctx, instance.activeDeploymentId ?? ''),
-      // Until a new service has its private port (given out before it deploys), references
-      // to it can be checked but not yet used.
-      PORT: instance.privatePort ? String(instance.privatePort) : '0',
-    };
+    const database = databases?.variablesOf(instance.id);
+    platform[service.name] = database
+      ? // A database's namespace is its connection variables: ${{db.DATABASE_URL}}.
+        { ...platformVariables(options, ctx, ''), ...database }
+      : {
+          ...platformVariables(options, ctx, instance.activeDeploymentId ?? ''),
+          // Until a new service has its private port (given out before it deploys), references
+          // to it can be checked but not yet used.
+          PORT: instance.privatePort ? String(instance.privatePort) : '0',
+        };
     raw[service.name] = {};
     for (const v of byScope.get(service.id) ?? []) {
       raw[service.name]![v.key] = v.value;
@@ -49,9 +61,10 @@ export function environmentScope(store: Store, options: ServerOptions, environme
  * reference resolved. Snapshotted into the deployment, so a rollback runs with what its
  * deployment ran with; platform variables (PORT, RAILWAY_*) are added when a replica starts.
  */
-export function snapshotVariables(store: Store, options: ServerOptions, instanceId: string): VariablesSnapshot {
+export function snapshotVariables(scopeCtx: ScopeContext, instanceId: string): VariablesSnapshot {
+  const { store } = scopeCtx;
   const ctx = store.projects.describeInstance(instanceId);
-  const scope = environmentScope(store, options, ctx.environment.id);
+  const scope = environmentScope(scopeCtx, ctx.environment.id);
   const resolved = resolveAll(scope.input);
   const name = ctx.service.name;
   const own = resolved.values[name] ?? {};

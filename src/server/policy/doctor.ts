@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Project } from '../../core/model.js';
 import type { BuildService } from '../deploy/context.js';
 import { serviceSource } from '../deploy/source-root.js';
-import { environmentScope } from '../deploy/variables-snapshot.js';
+import { environmentScope, type ScopeContext } from '../deploy/variables-snapshot.js';
 import type { ServerOptions } from '../options.js';
 import type { Store } from '../store/store.js';
 import { checkPolicy, parseEnvExample, type Finding, type PolicyConfig, type PolicyEnvironment, type PolicyInput, type PolicyRule } from '../variables/policy.js';
@@ -30,12 +30,13 @@ export function policyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Polic
   return {};
 }
 
-export async function doctorInput(store: Store, options: ServerOptions, builds: BuildService, project: Project): Promise<PolicyInput> {
+export async function doctorInput(ctx: ScopeContext & { builds: BuildService }, project: Project): Promise<PolicyInput> {
+  const { store, builds } = ctx;
   const environments: PolicyEnvironment[] = [];
   const databases: Record<string, string[]> = {};
   const required: Record<string, string[]> = {};
   for (const env of store.projects.listEnvironments(project.id)) {
-    const scope = environmentScope(store, options, env.id);
+    const scope = environmentScope(ctx, env.id);
     let resolved: ReturnType<typeof resolveAll>;
     try {
       resolved = resolveAll(scope.input);
@@ -76,6 +77,6 @@ async function envExampleKeys(store: Store, builds: BuildService, serviceId: str
   }
 }
 
-export async function runDoctor(store: Store, options: ServerOptions, builds: BuildService, project: Project, config: PolicyConfig): Promise<Finding[]> {
-  return checkPolicy(await doctorInput(store, options, builds, project), config);
+export async function runDoctor(ctx: ScopeContext & { builds: BuildService }, project: Project, config: PolicyConfig): Promise<Finding[]> {
+  return checkPolicy(await doctorInput(ctx, project), config);
 }

@@ -60,6 +60,8 @@ export class Reconciler {
     const known = new Set(store.replicas.all().map((r) => r.id));
 
     for (const status of statuses) {
+      // Database servers are the database manager's, not deployments'.
+      if (status.deploymentId === 'database') continue;
       if (!known.has(status.replicaId) && !locks.isBusy(status.serviceInstanceId)) {
         this.ctx.logger.warn({ replicaId: status.replicaId }, 'stopping a replica the store does not know');
         await runtime.stop(status.replicaId, { graceMs: 5000 });
@@ -83,7 +85,9 @@ export class Reconciler {
     const activeId = instance.activeDeploymentId;
     const note = (m: string) => (activeId ? store.deployments.note(activeId, m) : undefined);
 
-    const cron = store.projects.describeInstance(instanceId).service.kind === 'cron';
+    const kind = store.projects.describeInstance(instanceId).service.kind;
+    if (kind === 'database') return;
+    const cron = kind === 'cron';
     // A cron service keeps no replicas: anything left from when it was a web service goes.
     const stale = replicas.filter((r) => cron || r.deploymentId !== activeId || (!r.routed && isAlive(byId.get(r.id))));
     if (stale.length > 0) {

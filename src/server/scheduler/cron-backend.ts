@@ -73,7 +73,7 @@ export class StoreCronBackend implements CronBackend {
         jobId: runId,
         cwd: artifact.releaseDir,
         command: artifact.start.argv,
-        env: { ...jobEnvironment(this.ctx, deployment), WHARF_CRON_RUN_ID: runId, WHARF_CRON_SCHEDULED_AT: scheduledAt.toISOString() },
+        env: { ...jobEnvironment(this.ctx, deployment, { migration: false }), WHARF_CRON_RUN_ID: runId, WHARF_CRON_SCHEDULED_AT: scheduledAt.toISOString() },
         logFile,
         timeoutMs,
         secretValues: secretValuesOf(deployment),

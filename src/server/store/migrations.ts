@@ -155,4 +155,44 @@ export const MIGRATIONS: readonly string[] = [
     at TEXT NOT NULL
   );
   `,
+  /* 5: managed databases (one server per service instance) and their backups. Backups keep
+        the database's engine and name and outlive it: deleting a database keeps its final backup. */ `
+  CREATE TABLE databases (
+    id TEXT PRIMARY KEY,
+    instance_id TEXT NOT NULL UNIQUE REFERENCES service_instances(id) ON DELETE CASCADE,
+    engine TEXT NOT NULL,
+    port INTEGER NOT NULL UNIQUE,
+    data_dir TEXT NOT NULL,
+    credentials TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT,
+    backup_schedule TEXT,
+    backup_keep INTEGER NOT NULL DEFAULT 7,
+    backup_max_age_days INTEGER NOT NULL DEFAULT 30,
+    verify_schedule TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE backups (
+    id TEXT PRIMARY KEY,
+    database_id TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    database_name TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    environment_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    path TEXT,
+    bytes INTEGER,
+    duration_ms INTEGER,
+    sha256 TEXT,
+    format TEXT,
+    error TEXT,
+    verified_at TEXT,
+    verify_status TEXT,
+    verify_result TEXT,
+    created_at TEXT NOT NULL,
+    finished_at TEXT
+  );
+  CREATE INDEX backups_by_database ON backups(database_id, created_at);
+  `,
 ];

@@ -1,6 +1,7 @@
 import { ArtifactRepository } from './artifacts.js';
 import { AuditRepository } from './audit.js';
 import { CronRunRepository } from './cron-runs.js';
+import { DatabaseRepository } from './databases.js';
 import { EventRepository } from './events.js';
 import { openDatabase, type Db } from './database.js';
 import { DeploymentRepository } from './deployments.js';
@@ -21,6 +22,7 @@ export class Store {
   readonly events: EventRepository;
   readonly cronRuns: CronRunRepository;
   readonly audit: AuditRepository;
+  readonly databases: DatabaseRepository;
 
   constructor(
     readonly db: Db,
@@ -35,6 +37,7 @@ export class Store {
     this.events = new EventRepository(db);
     this.cronRuns = new CronRunRepository(db);
     this.audit = new AuditRepository(db);
+    this.databases = new DatabaseRepository(db, box);
   }
 
   static open(file: string, box: SecretBox): Store {

@@ -20,7 +20,7 @@ export function adminRoutes(app: Hono, deps: ApiDeps): void {
   registry.add({ method: 'get', path: '/v1/projects/:project/doctor', summary: 'The environment policy over every environment of a project (shared secrets, production databases, live payment keys, .env.example); never shows a value', response: z.object({ findings: z.array(findingView) }) });
   app.get('/v1/projects/:project/doctor', async (c) => {
     const project = resolveProject(store, c.req.param('project')!);
-    return c.json({ findings: await runDoctor(store, options, builds, project, policyConfigFromEnv() ?? {}) });
+    return c.json({ findings: await runDoctor({ ...deps, builds }, project, policyConfigFromEnv() ?? {}) });
   });
 
   registry.add({ method: 'post', path: '/v1/admin/rotate-key', summary: 'Make a new encryption key current and re-encrypt every stored secret with it (old keys stay readable)', response: z.object({ keyId: z.string(), variables: z.number(), deployments: z.number() }) });

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { setTimeout as sleep } from 'node:timers/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import { logLineView, logsQuery } from '../../../core/api.js';
 import { WharfError } from '../../../core/errors.js';
@@ -39,7 +40,9 @@ export function logRoutes(app: Hono, deps: ApiDeps): void {
       if (!build && instance.activeDeploymentId) return store.deployments.get(instance.activeDeploymentId);
       return store.deployments.listForInstance(ctx.instance.id, 1)[0] ?? null;
     };
+    const database = ctx.service.kind === 'database' ? path.join(options.paths.logs, ctx.instance.id, 'database') : null;
     const filesOf = async (d: Deployment | null) => {
+      if (database) return replicaLogFiles(database);
       if (!d) return [];
       if (build) return [buildLogFile(options.paths.logs, d.instanceId, d.id)];
       return replicaLogFiles(deploymentLogDir(options.paths.logs, d.instanceId, d.id));

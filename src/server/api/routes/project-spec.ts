@@ -5,12 +5,12 @@ import { deploymentView } from '../../../core/api.js';
 import { WharfError } from '../../../core/errors.js';
 import { projectSpecSchema } from '../../../core/project-spec.js';
 import { applyEnvironment } from '../../apply/apply.js';
-import { desiredEnvironment } from '../../apply/desired.js';
+import { desiredEnvironment, type DesiredEnvironment } from '../../apply/desired.js';
 import { planEnvironment } from '../../apply/plan.js';
 import { ensurePrivatePorts } from '../../deploy/private-ports.js';
 import { jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';
-import { resolveEnvironment, resolveProject } from '../resolve.js';
+import { resolveEnvironment, resolveInstance, resolveProject } from '../resolve.js';
 import { deploymentView as toView } from '../views.js';
 
 const ENVIRONMENT = '/v1/projects/:project/environments/:environment';
@@ -18,6 +18,24 @@ const ENVIRONMENT = '/v1/projects/:project/environments/:environment';
 const specBody = z.object({ spec: projectSpecSchema }).strict();
 const changeView = z.object({ action: z.string(), target: z.string(), before: z.string().optional(), after: z.string().optional() });
 const planView = z.object({ changes: z.array(changeView), warnings: z.array(z.string()) });
+
+/** Creates the database services a spec lists and provisions them in the environment (if new). */
+async function provisionDatabases(deps: ApiDeps, projectId: string, environmentName: string, databases: DesiredEnvironment['databases']) {
+  const { store, databaseManager } = deps;
+  const created: DesiredEnvironment['databases'] = [];
+  const project = store.projects.getProject(projectId);
+  if (!store.projects.findEnvironment(projectId, environmentName)) store.projects.createEnvironment(projectId, environmentName);
+  for (const db of databases) {
+    let service = store.projects.findService(projectId, db.name);
+    if (service && service.kind !== 'database') continue;
+    if (!service) service = store.projects.createService(projectId, db.name, 'database');
+    const ctx = resolveInstance(store, project.name, environmentName, db.name);
+    if (store.databases.forInstance(ctx.instance.id)) continue;
+    await databaseManager.provision(ctx, db.engine);
+    created.push(db);
+  }
+  return created;
+}
 
 export function projectSpecRoutes(app: Hono, deps: ApiDeps): void {
   const { store, registry, options, deployer } = deps;
@@ -36,7 +54,11 @@ export function projectSpecRoutes(app: Hono, deps: ApiDeps): void {
     const project = resolveProject(store, c.req.param('project')!);
     const { spec } = await jsonBody(c, specBody);
     const name = c.req.param('environment')!;
-    const applied = applyEnvironment(store, options, project, name, desiredEnvironment(spec, name));
+    const desired = desiredEnvironment(spec, name);
+    // Databases first: services' references to them must resolve when the rest is applied.
+    const provisioned = await provisionDatabases(deps, project.id, name, desired.databases);
+    const applied = applyEnvironment(deps, project, name, desired);
+    applied.changes.unshift(...provisioned.map((db) => ({ action: 'create' as const, target: `database ${db.name}`, after: db.engine })));
     await ensurePrivatePorts(store, options);
     return c.json(applied);
   });

@@ -49,7 +49,7 @@ export function runRoutes(app: Hono, deps: ApiDeps): void {
           jobId,
           cwd: artifact.releaseDir,
           command: body.command,
-          env: jobEnvironment(deps, deployment),
+          env: jobEnvironment(deps, deployment, { migration: true }),
           logFile,
           timeoutMs: body.timeoutSeconds * 1000,
           secretValues: secretValuesOf(deployment),

@@ -42,7 +42,7 @@ export function variableRoutes(app: Hono, deps: ApiDeps): void {
   /** Saves a change to one scope after checking every reference in the environment still resolves. */
   async function change(environmentId: string, scopeId: string, body: z.infer<typeof changeVariablesBody>, redeployIds: (changed: Set<string>) => string[]) {
     const proposed = applyChange(store.variables.list(environmentId, scopeId), body);
-    checkReferences(environmentScope(store, options, environmentId, { serviceId: scopeId, variables: proposed }).input);
+    checkReferences(environmentScope(deps, environmentId, { serviceId: scopeId, variables: proposed }).input);
     store.db.transaction(() => {
       for (const key of body.delete) store.variables.delete(environmentId, scopeId, key);
       store.variables.set(environmentId, scopeId, Object.entries(body.set).map(([key, input]) => (typeof input === 'string' ? { key, value: input } : { key, ...input })));
@@ -76,7 +76,7 @@ export function variableRoutes(app: Hono, deps: ApiDeps): void {
     const ctx = instanceOf(c);
     // Sealed values never leave the server, not even inside a value built from one.
     const sealedValues = [...store.variables.forEnvironment(ctx.environment.id).values()].flat().filter((v) => v.sealed && v.value.length > 0).map((v) => v.value);
-    const snapshot = snapshotVariables(store, options, ctx.instance.id);
+    const snapshot = snapshotVariables(deps, ctx.instance.id);
     const own = Object.fromEntries(Object.entries(snapshot.values).filter(([, value]) => !sealedValues.some((s) => value.includes(s))));
     const values = { ...platformVariables(options, ctx, ctx.instance.activeDeploymentId ?? ''), ...own };
     return c.json({ values, secretKeys: snapshot.secretKeys.filter((k) => k in own) });

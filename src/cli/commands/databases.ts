@@ -1,0 +1,208 @@
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import { DATABASE_ENGINES } from '../../core/database.js';
+import { WharfError } from '../../core/errors.js';
+import { servicePath, type CliContext, type GlobalOptions } from '../context.js';
+import { confirm } from '../output/confirm.js';
+import { ago, printJson, table } from '../output/table.js';
+import { environmentPath } from './plan-apply.js';
+
+interface DatabaseView {
+  service: string;
+  environment: string;
+  engine: string;
+  status: string;
+  port: number;
+  backupSchedule: string | null;
+  verifySchedule: string | null;
+  lastBackup: BackupView | null;
+  variables: string[];
+}
+
+interface BackupView {
+  id: string;
+  kind: string;
+  status: string;
+  bytes: number | null;
+  durationMs: number | null;
+  sha256: string | null;
+  format: string | null;
+  verifyStatus: string | null;
+  createdAt: string;
+  error: string | null;
+}
+
+const size = (bytes: number | null) => (bytes === null ? '' : bytes > 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
+
+export function registerDatabases(program: Command, ctx: CliContext): void {
+  program
+    .command('add')
+    .description('Add a managed database to this environment: postgres, redis, mysql or mongo (its variables, e.g. ${{postgres.DATABASE_URL}}, are ready to reference)')
+    .argument('<engine>', DATABASE_ENGINES.join(' | '))
+    .option('--name <name>', 'service name (default: the engine)')
+    .action(async (engine: string, opts: { name?: string }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      if (!(DATABASE_ENGINES as readonly string[]).includes(engine)) {
+        throw new WharfError('BAD_REQUEST', `'${engine}' is not a database Wharf manages`, { hint: `Use one of ${DATABASE_ENGINES.join(', ')}.` });
+      }
+      if (!globals.json) console.log(`Provisioning ${engine}…`);
+      const db = await ctx.client().post<DatabaseView>(`${environmentPath(ctx, globals)}/databases`, { engine, ...(opts.name ? { name: opts.name } : {}) });
+      if (globals.json) return printJson(db);
+      console.log(`${db.engine} database '${db.service}' is ready in ${db.environment} (127.0.0.1:${db.port}).`);
+      console.log(`Reference it from a service: wharf variables -s web --set 'DATABASE_URL=\${{${db.service}.${db.variables[0] ?? 'DATABASE_URL'}}}'`);
+    });
+
+  const dbCommand = program.command('db').description('Managed databases: list, backups, restore, point-in-time recovery, connect');
+  const target = (globals: GlobalOptions, name?: string) => ctx.target({ ...globals, ...(name ? { service: name } : {}) });
+
+  dbCommand
+    .command('list', { isDefault: true })
+    .description('Databases of this environment')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const list = await ctx.client().get<DatabaseView[]>(`${environmentPath(ctx, globals)}/databases`);
+      if (globals.json) return printJson(list);
+      if (list.length === 0) return console.log('No databases. Add one with `wharf add postgres`.');
+      console.log(table(['DATABASE', 'ENGINE', 'STATUS', 'PORT', 'BACKUPS', 'LAST BACKUP'], list.map((d) => [d.service, d.engine, d.status, String(d.port), d.backupSchedule ?? 'manual', d.lastBackup ? `${d.lastBackup.kind} ${ago(d.lastBackup.createdAt)}` : 'none'])));
+    });
+
+  dbCommand
+    .command('backup')
+    .description('Back up a database now (--base: a base backup for point-in-time recovery)')
+    .argument('[name]', 'database service name')
+    .option('--base', 'a base backup for point-in-time recovery (Postgres)')
+    .action(async (name: string | undefined, opts: { base?: boolean }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const backup = await ctx.client().post<BackupView>(servicePath(target(globals, name), `/database/backups${opts.base ? '?base=1' : ''}`));
+      if (globals.json) return printJson(backup);
+      console.log(`Backup ${backup.id}: ${backup.status}, ${size(backup.bytes)} in ${backup.durationMs} ms, sha256 ${backup.sha256?.slice(0, 16)}…`);
+    });
+
+  dbCommand
+    .command('list-backups')
+    .description("A database's backups, newest first (final backups of deleted databases of that name too)")
+    .argument('[name]')
+    .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const list = await ctx.client().get<BackupView[]>(servicePath(target(globals, name), '/database/backups'));
+      if (globals.json) return printJson(list);
+      if (list.length === 0) return console.log('No backups yet: `wharf db backup`.');
+      console.log(table(['BACKUP', 'KIND', 'STATUS', 'SIZE', 'DURATION', 'VERIFIED', 'CREATED'], list.map((b) => [b.id, b.kind, b.status, size(b.bytes), b.durationMs === null ? '' : `${b.durationMs} ms`, b.verifyStatus ?? '', ago(b.createdAt)])));
+    });
+
+  dbCommand
+    .command('restore')
+    .description('Restore a backup in place (after a safety backup), or with --to into a new database; --to-time for point-in-time recovery (into a new database)')
+    .argument('[backup]', 'backup id (see `wharf db list-backups`)')
+    .option('--to <name>', 'restore into a new database service of this name')
+    .option('--to-time <time>', 'point in time, e.g. "2026-11-20 14:03:00" (UTC) or an ISO time')
+    .option('--database <name>', 'the database the backup or time is of (default: the selected service)')
+    .option('-y, --yes', 'do not ask before replacing the data in place')
+    .action(async (backup: string | undefined, opts: { to?: string; toTime?: string; database?: string; yes?: boolean }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const t = target(globals, opts.database);
+      if (!backup && !opts.toTime) throw new WharfError('BAD_REQUEST', 'give a backup id or --to-time', { hint: 'List backups with `wharf db list-backups`.' });
+      if (!opts.to && !opts.toTime) await confirm(`Replace the data of ${t.service} with backup ${backup}? A safety backup is taken first.`, opts.yes);
+      const toTime = opts.toTime ? new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(opts.toTime) ? opts.toTime : `${opts.toTime.replace(' ', 'T')}Z`).toISOString() : undefined;
+      const result = await ctx.client().post<{ database: DatabaseView; safetyBackup?: BackupView }>(servicePath(t, '/database/restore'), {
+        ...(backup ? { backup } : {}),
+        ...(toTime ? { toTime } : {}),
+        ...(opts.to ? { to: opts.to } : {}),
+      });
+      if (globals.json) return printJson(result);
+      if (result.safetyBackup) console.log(`Safety backup ${result.safetyBackup.id} taken first.`);
+      console.log(`Restored into ${result.database.service} (${result.database.engine}, 127.0.0.1:${result.database.port}).`);
+    });
+
+  dbCommand
+    .command('fork')
+    .description('Clone a database into another environment (e.g. to seed a preview) from a backup or a point in time')
+    .argument('[name]', 'database service name')
+    .requiredOption('--to-env <environment>', 'target environment')
+    .option('--backup <id>', 'backup to clone (default: a fresh one)')
+    .option('--to-time <time>', 'point in time instead of a backup')
+    .action(async (name: string | undefined, opts: { toEnv: string; backup?: string; toTime?: string }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const t = target(globals, name);
+      const client = ctx.client();
+      let backup = opts.backup;
+      if (!backup && !opts.toTime) backup = (await client.post<BackupView>(servicePath(t, '/database/backups'))).id;
+      const toTime = opts.toTime ? new Date(opts.toTime).toISOString() : undefined;
+      const result = await client.post<{ database: DatabaseView }>(servicePath(t, '/database/restore'), { environment: opts.toEnv, ...(backup && !toTime ? { backup } : {}), ...(toTime ? { toTime } : {}) });
+      if (globals.json) return printJson(result);
+      console.log(`Forked ${t.service} into ${result.database.environment} as ${result.database.service}.`);
+    });
+
+  dbCommand
+    .command('verify')
+    .description('Restore the latest (or a given) backup into a scratch server and record its tables and row counts')
+    .argument('[name]')
+    .option('--backup <id>')
+    .action(async (name: string | undefined, opts: { backup?: string }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const result = await ctx.client().post<{ backup: BackupView; summary: Record<string, number> }>(servicePath(target(globals, name), '/database/verify'), opts.backup ? { backup: opts.backup } : {});
+      if (globals.json) return printJson(result);
+      console.log(`Backup ${result.backup.id} restores: ${result.backup.verifyStatus}`);
+      console.log(table(['TABLE', 'ROWS'], Object.entries(result.summary).map(([k, v]) => [k, String(v)])));
+    });
+
+  dbCommand
+    .command('schedule')
+    .description('Backup schedule (cron, UTC) and retention, and the verification schedule')
+    .argument('[name]')
+    .option('--backups <cron>', 'e.g. "0 3 * * *"; "off" to stop')
+    .option('--keep <count>', 'backups to keep')
+    .option('--max-age <days>', 'delete backups older than this')
+    .option('--verify <cron>', 'restore verification schedule; "off" to stop')
+    .action(async (name: string | undefined, opts: { backups?: string; keep?: string; maxAge?: string; verify?: string }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const off = (v: string | undefined) => (v === undefined ? undefined : v === 'off' ? null : v);
+      const body = {
+        ...(opts.backups !== undefined ? { backupSchedule: off(opts.backups) } : {}),
+        ...(opts.keep ? { backupKeep: Number(opts.keep) } : {}),
+        ...(opts.maxAge ? { backupMaxAgeDays: Number(opts.maxAge) } : {}),
+        ...(opts.verify !== undefined ? { verifySchedule: off(opts.verify) } : {}),
+      };
+      const db = await ctx.client().patch<DatabaseView>(servicePath(target(globals, name), '/database/schedule'), body);
+      if (globals.json) return printJson(db);
+      console.log(`${db.service}: backups ${db.backupSchedule ?? 'manual only'}, verification ${db.verifySchedule ?? 'off'}`);
+    });
+
+  dbCommand
+    .command('url')
+    .description("Print the database's connection URL (--migration: the migration role's)")
+    .argument('[name]')
+    .option('--migration', "the migration role's URL (may run DDL)")
+    .action(async (name: string | undefined, opts: { migration?: boolean }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const { url } = await ctx.client().get<{ url: string }>(servicePath(target(globals, name), `/database/url${opts.migration ? '?migration=1' : ''}`));
+      console.log(url);
+    });
+
+  dbCommand
+    .command('connect')
+    .description('Open psql / redis-cli / mysql / mongosh connected to the database (on the machine the server runs on)')
+    .argument('[name]')
+    .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const { argv, env } = await ctx.client().get<{ argv: string[]; env: Record<string, string> }>(servicePath(target(globals, name), '/database/connect'));
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
+      process.exitCode = await new Promise<number>((resolve, reject) => {
+        child.on('error', (error: NodeJS.ErrnoException) => reject(new WharfError('NOT_FOUND', `cannot run ${argv[0]}: ${error.code ?? error.message}`, { hint: 'Install the database client on this machine.' })));
+        child.on('exit', (code) => resolve(code ?? 1));
+      });
+    });
+
+  dbCommand
+    .command('delete')
+    .description('Delete a database: a final backup is taken and kept')
+    .argument('<name>')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (name: string, opts: { yes?: boolean }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      await confirm(`Delete database ${name} and its data (a final backup is kept)?`, opts.yes);
+      const result = await ctx.client().delete<{ deleted: string; finalBackup: BackupView | null }>(`${servicePath(target(globals, name), '/database')}?confirm=${encodeURIComponent(name)}`);
+      if (globals.json) return printJson(result);
+      console.log(`Deleted ${result.deleted}.${result.finalBackup ? ` Final backup: ${result.finalBackup.id} (restore with \`wharf db restore ${result.finalBackup.id} --to ${name}\`).` : ''}`);
+    });
+}
