@@ -78,6 +78,8 @@ export interface PointInTimeRecovery {
    * archive, stopping at `time`; the control plane then starts it like any database.
    */
   prepareRecovery(source: DatabaseSpec, base: string, target: DatabaseSpec, time: Date): Promise<void>;
+  /** Archives what has been written so far, so a recovery up to now finds all of it. */
+  archiveNow?(spec: DatabaseSpec): Promise<unknown>;
   /** Deletes archived WAL older than the oldest base backup kept. */
   pruneArchive(spec: DatabaseSpec, oldestBaseBackup: string): Promise<void>;
 }

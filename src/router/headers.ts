@@ -63,14 +63,13 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
   return out;
 }
 
-/** Response headers from undici's raw Buffers, hop-by-hop removed, for res.writeHead. */
-export function downstreamHeaders(raw: Buffer[]): string[] {
+/** Response headers as the app sent them, hop-by-hop removed, for res.writeHead. */
+export function downstreamHeaders(raw: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) continue;
-    out.push(name, raw[i + 1]!.toString('latin1'));
+    const name = raw[i]!;
+    if (HOP_BY_HOP.has(name.toLowerCase())) continue;
+    out.push(name, raw[i + 1]!);
   }
   return out;
 }

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { AccessLog } from './access-log.js';
 import { sendError, type RouterErrorKind } from './error-pages.js';
 import { downstreamHeaders, upstreamHeaders } from './headers.js';
 import { normalizeHost, type LiveRoute, type RouteTableStore } from './route-table.js';
 import type { Target, TargetRegistry } from './targets.js';
+import type { UpstreamHandler } from './upstream.js';
 
-// The hot path. Each request is one Exchange: an undici dispatch handler that writes the
+// The hot path. Each request is one Exchange: an upstream handler (upstream.ts) that writes the
 // upstream's response straight into the client's response (no intermediate streams), with
 // backpressure both ways and one passive retry when the first target cannot be reached.
 
@@ -97,7 +97,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 // A kept-alive socket the app closed just as we reused it: nothing reached the app's handler.
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
-class Exchange implements Dispatcher.DispatchHandler {
+class Exchange implements UpstreamHandler {
   private target!: Target;
   private attempt = 0;
   private connected = false;
@@ -108,6 +108,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private resume: (() => void) | null = null;
   private drainListening = false;
   private readonly hasBody: boolean;
+  private readonly contentLength: string | undefined;
+  private readonly hasHost: boolean;
   private readonly headers: string[];
 
   constructor(
@@ -121,7 +123,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly privatePort: number | null,
   ) {
     const h = req.headers;
-    this.hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
+    this.contentLength = h['content-length'];
+    this.hasHost = h.host !== undefined;
+    this.hasBody = (this.contentLength !== undefined && this.contentLength !== '0') || h['transfer-encoding'] !== undefined;
     this.headers = upstreamHeaders(req, { listenPort: privatePort ?? proxy.options.listenPort, keepUpgrade: false });
     res.on('close', this.onClientClose);
   }
@@ -130,15 +134,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.target = target;
     this.connected = false;
     this.proxy.registry.begin(target);
+    // No body timeout: streams (SSE, long downloads) may stay quiet for long; the app decides when they end.
     target.getPool().dispatch(
       {
         path: this.req.url ?? '/',
-        method: this.req.method as Dispatcher.HttpMethod,
+        method: this.req.method ?? 'GET',
         headers: this.headers,
+        hasHost: this.hasHost,
+        contentLength: this.hasBody ? this.contentLength : undefined,
         body: this.hasBody ? this.req : null,
-        headersTimeout: this.proxy.options.upstreamTimeoutMs,
-        // Streams (SSE, long downloads) may stay quiet for long; the app decides when they end.
-        bodyTimeout: 0,
+        headersTimeoutMs: this.proxy.options.upstreamTimeoutMs,
       },
       this,
     );
@@ -150,7 +155,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.clientGone) abort();
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true;
     this.resume = resume;
     this.res.writeHead(statusCode, statusText, downstreamHeaders(rawHeaders));

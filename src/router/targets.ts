@@ -1,5 +1,5 @@
-import { Pool } from 'undici';
 import type { RouteTarget, TargetStats } from '../core/routes.js';
+import { UpstreamPool } from './upstream.js';
 
 // One upstream replica as the router sees it: where it listens, a keep-alive pool to it, and
 // how much work is still running on it. A target that leaves the table is "retired": it keeps
@@ -14,27 +14,27 @@ export class Target {
   upgraded = 0;
   requests = 0;
   retired = false;
-  private pool: Pool | null = null;
-  private readonly origin: string;
+  private pool: UpstreamPool | null = null;
 
   constructor(target: RouteTarget) {
     const url = new URL(target.url);
     this.id = target.id;
     this.url = target.url;
-    this.origin = url.origin;
     // URL keeps the brackets of an IPv6 literal; net.connect wants the bare address.
     this.hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   }
 
   /** Created on first use: a target that never gets a request never opens a socket. */
-  getPool(): Pool {
+  getPool(): UpstreamPool {
     if (this.pool === null) {
-      this.pool = new Pool(this.origin, {
+      this.pool = new UpstreamPool({
+        host: this.hostname,
+        port: this.port,
         // Node's default server keep-alive is 5 s: reuse sockets just below that.
-        keepAliveTimeout: 4_000,
-        keepAliveMaxTimeout: 60_000,
-        connect: { timeout: 5_000 },
+        keepAliveTimeoutMs: 4_000,
+        keepAliveMaxTimeoutMs: 60_000,
+        connectTimeoutMs: 5_000,
       });
     }
     return this.pool;

@@ -79,7 +79,7 @@ test('examples/multi-service: wharf up applies wharf.toml and deploys web and wo
   assert.match(up.stdout, /\+ service web \(web\)/);
   assert.match(up.stdout, /\+ service worker \(worker\)/);
   assert.match(up.stdout, /Deployment #1 of web is live: http:\/\/web-production\.localhost/);
-  assert.match(up.stdout, /Deployment #1 of worker is live \(worker\)/);
+  assert.match(up.stdout, /Deployment #1 of worker is live \(worker: no route\)/);
 
   const prod = await webView(WEB);
   assert.equal(prod.greeting, 'Hello from production');
@@ -244,7 +244,7 @@ test('a render.yaml project (rootDir, value, generateValue, fromService) deploys
     assert.equal(up.code, 0, up.stdout + up.stderr);
     assert.match(up.stdout, /Applied (\S*\/)?render\.yaml to rnd\/production/);
     assert.match(up.stdout, /Deployment #1 of web is live/);
-    assert.match(up.stdout, /Deployment #1 of worker is live \(worker\)/);
+    assert.match(up.stdout, /Deployment #1 of worker is live \(worker: no route\)/);
 
     const res = await own.get(WEB, '/');
     assert.equal(res.status, 200, res.body);
@@ -296,7 +296,7 @@ test('a Procfile with web and worker deploys a web service and a worker service'
     assert.equal(up.code, 0, up.stdout + up.stderr);
     assert.match(up.stdout, /Applied (\S*\/)?Procfile to prc\/production/);
     assert.match(up.stdout, /Deployment #1 of web is live/);
-    assert.match(up.stdout, /Deployment #1 of worker is live \(worker\)/);
+    assert.match(up.stdout, /Deployment #1 of worker is live \(worker: no route\)/);
 
     const res = await own.get(WEB, '/');
     assert.equal(res.status, 200, res.body);

@@ -163,8 +163,11 @@ export class BackupService {
     const created = store.databases.create({ id, instanceId: target.instance.id, engine: record.engine, port: await freeDatabasePort(store, options.privatePorts), dataDir: path.join(options.paths.data, id), credentials: record.credentials, backupSchedule: null, verifySchedule: record.verifySchedule });
     try {
       await mkdir(created.dataDir, { recursive: true, mode: 0o700 });
+      // What was written up to now must be in the archive before replaying to a recent time.
+      await provider.pitr.archiveNow?.(this.manager.spec(record));
       await provider.pitr.prepareRecovery(this.manager.spec(record), base.path, this.manager.spec(created), time);
-      await this.manager.start(created, { bootstrap: false });
+      // bootstrap waits for the replay to end and the database to open read-write.
+      await this.manager.start(created);
       store.databases.setStatus(created.id, 'READY');
       return store.databases.get(created.id);
     } catch (error) {

@@ -44,6 +44,7 @@ export function createPostgresProvider(opts: BinaryOptions = {}): PostgresProvid
     archiveDir: (spec) => layout(spec).archiveDir,
     baseBackup: async (spec, dir) => baseBackup(await bins(), spec, dir),
     prepareRecovery: async (source, base, target, time) => prepareRecovery(source, base, target, time, runAs()),
+    archiveNow: async (spec) => archiveNow(await bins(), spec),
     pruneArchive: async (spec, oldestBaseBackup) => {
       await pruneArchive(spec, oldestBaseBackup);
     },
