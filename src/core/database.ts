@@ -50,6 +50,8 @@ export interface DatabaseProvider {
   /** Initialises an empty data dir (initdb, config files); a no-op on an initialised one. */
   prepare(spec: DatabaseSpec): Promise<void>;
   serverCommand(spec: DatabaseSpec): ServerCommand;
+  /** Accepts clients for real (a Postgres replaying WAL listens before it does). Optional. */
+  ready?(spec: DatabaseSpec): Promise<boolean>;
   /** Once the server accepts connections: users, roles, databases, grants. Idempotent. */
   bootstrap(spec: DatabaseSpec): Promise<void>;
   /** What services get, under Railway's names (DATABASE_URL, PGHOST … / REDIS_URL …). */

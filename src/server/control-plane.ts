@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { ensureRouter } from '../router/launch.js';
+import { prepareHome } from './home.js';
 import { RouterClient } from '../router/client.js';
 import { createApi } from './api/app.js';
 import { RouteRegistry } from './api/registry.js';
@@ -40,7 +41,7 @@ export interface ControlPlane {
  */
 export async function startControlPlane(options: ServerOptions, print: (line: string) => void = console.log): Promise<ControlPlane> {
   const { paths } = options;
-  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  prepareHome(paths);
   const logger = pino({ level: process.env.WHARF_LOG_LEVEL ?? 'info' });
   const keyring = Keyring.load(keyringOptionsFromEnv(paths.secretKey));
   const store = Store.open(paths.database, keyring);

@@ -110,6 +110,13 @@ export class DatabaseManager {
       const now = (await runtime.list()).find((s) => s.replicaId === record.id);
       return !now || now.state === 'crashed' || now.state === 'lost' ? (now?.lastReason ?? 'its supervisor is gone') : null;
     });
+    if (provider.ready) {
+      const deadline = Date.now() + 10 * 60_000;
+      while (!(await provider.ready(spec))) {
+        if (Date.now() > deadline) throw new WharfError('RUNTIME_ERROR', `${spec.name} did not finish starting (recovery) within 10 minutes`, { hint: 'See `wharf logs -s <database>`.' });
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
     if (opts.bootstrap !== false) await provider.bootstrap(spec);
   }
 

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 
@@ -17,6 +17,10 @@ export function openDatabase(file: string): Db {
   // Freed pages are zeroed, so a re-encrypted or deleted secret leaves no old copy in the file.
   db.pragma('secure_delete = ON');
   migrate(db);
+  // State holds token hashes and encrypted secrets: nobody else reads it.
+  if (file !== ':memory:') {
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  }
   return db;
 }
 
