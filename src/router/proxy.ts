@@ -109,7 +109,6 @@ class Exchange implements UpstreamHandler {
   private drainListening = false;
   private readonly hasBody: boolean;
   private readonly contentLength: string | undefined;
-  private readonly hasHost: boolean;
   private readonly headers: string[];
 
   constructor(
@@ -124,10 +123,10 @@ class Exchange implements UpstreamHandler {
   ) {
     const h = req.headers;
     this.contentLength = h['content-length'];
-    this.hasHost = h.host !== undefined;
     this.hasBody = (this.contentLength !== undefined && this.contentLength !== '0') || h['transfer-encoding'] !== undefined;
     this.headers = upstreamHeaders(req, { listenPort: privatePort ?? proxy.options.listenPort, keepUpgrade: false });
-    res.on('close', this.onClientClose);
+    (res as ExchangeResponse)[kExchange] = this;
+    res.on('close', onResponseClose);
   }
 
   send(target: Target): void {
@@ -140,8 +139,8 @@ class Exchange implements UpstreamHandler {
         path: this.req.url ?? '/',
         method: this.req.method ?? 'GET',
         headers: this.headers,
-        hasHost: this.hasHost,
-        contentLength: this.hasBody ? this.contentLength : undefined,
+        host: this.req.headers.host,
+        contentLength: this.contentLength,
         body: this.hasBody ? this.req : null,
         headersTimeoutMs: this.proxy.options.upstreamTimeoutMs,
       },
@@ -167,7 +166,7 @@ class Exchange implements UpstreamHandler {
     const flowing = this.res.write(chunk);
     if (!flowing && !this.drainListening) {
       this.drainListening = true;
-      this.res.on('drain', this.onClientDrain);
+      this.res.on('drain', () => this.resume?.());
     }
     return flowing;
   }
@@ -214,13 +213,17 @@ class Exchange implements UpstreamHandler {
     return !this.hasBody && IDEMPOTENT.has(this.req.method ?? '') && code !== undefined && STALE_SOCKET.has(code);
   }
 
-  private readonly onClientDrain = (): void => {
-    this.resume?.();
-  };
-
-  private readonly onClientClose = (): void => {
+  /** The client's response closed: before completion, the client went away. */
+  clientClosed(): void {
     if (this.completed) return;
     this.clientGone = true;
     this.abortUpstream?.();
-  };
+  }
+}
+
+// One shared 'close' listener instead of a closure per request.
+const kExchange = Symbol('wharf.exchange');
+type ExchangeResponse = ServerResponse & { [kExchange]?: Exchange };
+function onResponseClose(this: ExchangeResponse): void {
+  this[kExchange]?.clientClosed();
 }

@@ -11,7 +11,9 @@ import type { Readable } from 'node:stream';
 // the request is written on an open socket (a failure before that never reached the app), error
 // codes UND_ERR_SOCKET / UND_ERR_HEADERS_TIMEOUT / UND_ERR_CONNECT_TIMEOUT / UND_ERR_ABORTED,
 // idle sockets kept 4 s or what the app's Keep-Alive header allows (minus 2 s), `connection:
-// close` after a HEAD, `content-length: 0` on a PUT/POST/PATCH without a body.
+// close` after a HEAD, `content-length: 0` on a PUT/POST/PATCH without a body, the same header
+// order (host, connection, the client's, then content-length or transfer-encoding). Unlike undici, a
+// 1xx before the final response (100 Continue, 103 Early Hints) is skipped instead of failing.
 
 const require = createRequire(import.meta.url);
 
@@ -38,9 +40,10 @@ const { HTTPParser } = require('_http_common') as { HTTPParser: NativeParserClas
 export interface UpstreamRequest {
   method: string;
   path: string;
-  /** Flat [name, value, ...], already filtered; `host` is added from the target when missing. */
+  /** Flat [name, value, ...], hop-by-hop already removed; host and content-length are taken from the fields below. */
   headers: string[];
-  hasHost: boolean;
+  /** The client's Host header; the target's address when there is none (an HTTP/1.0 client). */
+  host: string | undefined;
   /** The request's content-length header, if any. */
   contentLength: string | undefined;
   /** Streamed to the app; chunked when there is no content-length. */
@@ -71,6 +74,8 @@ export interface UpstreamPoolOptions {
 
 const KEEP_ALIVE_THRESHOLD_MS = 2_000;
 const EXPECTS_PAYLOAD = new Set(['PUT', 'POST', 'PATCH', 'QUERY', 'PROPFIND', 'PROPPATCH']);
+// Written by the client itself, from the request: never copied from the header list.
+const FRAMING = new Set(['host', 'content-length']);
 
 export class UpstreamError extends Error {
   constructor(
@@ -147,7 +152,6 @@ class Conn {
   private informational = false;
   private reusable = false;
   private bodyDone = true;
-  private sentAt = 0;
   private idleTimeoutMs: number;
   private headersTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null;
@@ -188,21 +192,25 @@ class Conn {
     const handler = this.handler!;
     const method = request.method;
     const body = request.body;
-    // A HEAD response must not be followed by a body some apps send anyway: don't reuse.
-    const keepAlive = method !== 'HEAD';
-    this.reusable = keepAlive;
+    // As undici did: no reuse after a HEAD (an app may send a body anyway) or after a body on a
+    // method that does not expect one.
+    this.reusable = method !== 'HEAD' && (body === null || EXPECTS_PAYLOAD.has(method));
+    // Host first, then connection, the other headers, and the body's framing last.
     let head = `${method} ${request.path} HTTP/1.1\r\n`;
-    if (!request.hasHost) head += this.pool.hostLine;
-    head += keepAlive ? 'connection: keep-alive\r\n' : 'connection: close\r\n';
+    head += request.host === undefined ? this.pool.hostLine : `host: ${request.host}\r\n`;
+    head += this.reusable ? 'connection: keep-alive\r\n' : 'connection: close\r\n';
     const h = request.headers;
-    for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i]!;
+      if ((name.length === 4 || name.length === 14) && FRAMING.has(name.toLowerCase())) continue;
+      head += `${name}: ${h[i + 1]}\r\n`;
+    }
     const chunked = body !== null && request.contentLength === undefined;
-    if (chunked) head += 'transfer-encoding: chunked\r\n';
-    else if (body === null && request.contentLength === undefined && EXPECTS_PAYLOAD.has(method)) head += 'content-length: 0\r\n';
-    head += '\r\n';
+    if (body !== null) head += chunked ? 'transfer-encoding: chunked\r\n\r\n' : `content-length: ${request.contentLength}\r\n\r\n`;
+    else head += EXPECTS_PAYLOAD.has(method) ? 'content-length: 0\r\n\r\n' : '\r\n';
     handler.onConnect(this.abort);
     if (this.handler !== handler) return; // aborted in onConnect
-    this.sentAt = performance.now();
+    // One timer per socket, re-armed per request: it fires `headersTimeoutMs` after this write.
     if (request.headersTimeoutMs > 0) {
       if (this.headersTimer === null) this.headersTimer = setTimeout(this.onHeadersTimeout, request.headersTimeoutMs).unref();
       else this.headersTimer.refresh();
@@ -295,14 +303,8 @@ class Conn {
   };
 
   private readonly onHeadersTimeout = (): void => {
+    // Re-armed by every request on this socket: when it fires, the current one has waited in full.
     if (this.handler === null || this.headersDone) return;
-    const waited = performance.now() - this.sentAt;
-    const limit = this.request!.headersTimeoutMs;
-    if (waited + 1 < limit) {
-      // A later request re-armed the timer: this one still has time.
-      this.headersTimer!.refresh();
-      return;
-    }
     this.fail(new UpstreamError('headers timeout', 'UND_ERR_HEADERS_TIMEOUT'));
   };
 
