@@ -195,4 +195,50 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX backups_by_database ON backups(database_id, created_at);
   `,
+  /* 6: alerts: rules (an event pattern or a metric threshold, and one channel whose config is
+        encrypted at rest), the state of each metric rule per service instance (so a restart
+        neither re-fires nor forgets), and the delivery log (one row per attempt). */ `
+  CREATE TABLE alert_rules (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    environment_id TEXT REFERENCES environments(id) ON DELETE CASCADE,
+    service_id TEXT REFERENCES services(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    condition TEXT NOT NULL,
+    channel_type TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    channel_summary TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX alert_rules_by_project ON alert_rules(project_id, created_at);
+  CREATE TABLE alert_states (
+    rule_id TEXT NOT NULL REFERENCES alert_rules(id) ON DELETE CASCADE,
+    instance_id TEXT NOT NULL REFERENCES service_instances(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    breach_since TEXT,
+    firing_since TEXT,
+    last_value REAL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (rule_id, instance_id)
+  );
+  CREATE TABLE alert_deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    rule_id TEXT NOT NULL,
+    notification_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    channel_type TEXT NOT NULL,
+    target TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    status_code INTEGER,
+    duration_ms INTEGER NOT NULL,
+    error TEXT,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX alert_deliveries_by_project ON alert_deliveries(project_id, id);
+  CREATE INDEX alert_deliveries_by_rule ON alert_deliveries(rule_id, id);
+  `,
 ];
