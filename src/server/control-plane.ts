@@ -6,6 +6,7 @@ import { ensureRouter } from '../router/launch.js';
 import { prepareHome } from './home.js';
 import { RouterClient } from '../router/client.js';
 import { createApi } from './api/app.js';
+import { attachExecSocket } from './api/exec-socket.js';
 import { RouteRegistry } from './api/registry.js';
 import { bootstrapAdminToken } from './bootstrap-token.js';
 import { localBuildService } from './build-service.js';
@@ -113,6 +114,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     version: WHARF_VERSION,
   });
   const server = serve({ fetch: api.fetch, port: options.apiPort, hostname: options.apiHost });
+  const exec = attachExecSocket(server, ctx);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -127,6 +129,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
       scheduler.stop();
       housekeeping.stop();
       await reconciler.stop();
+      exec.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
