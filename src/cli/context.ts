@@ -23,10 +23,15 @@ export interface Target {
 export class CliContext {
   readonly configFile = wharfPaths().cliConfig;
 
-  client(): ApiClient {
+  /** Which server and token: WHARF_API_URL / WHARF_TOKEN first, then the CLI config. */
+  connection(): { baseUrl: string; token: string | undefined } {
     const config = readCliConfig(this.configFile);
-    const url = process.env.WHARF_API_URL ?? config.apiUrl ?? 'http://127.0.0.1:7070';
-    return new ApiClient(url, process.env.WHARF_TOKEN ?? config.token);
+    return { baseUrl: process.env.WHARF_API_URL ?? config.apiUrl ?? 'http://127.0.0.1:7070', token: process.env.WHARF_TOKEN ?? config.token };
+  }
+
+  client(): ApiClient {
+    const { baseUrl, token } = this.connection();
+    return new ApiClient(baseUrl, token);
   }
 
   /** The link of this folder or its nearest linked parent. */

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { WharfError } from '../../core/errors.js';
 import type { ApiClient } from '../client.js';
-import { readCliConfig } from '../config-file.js';
 import { requireTerminal, runInteractive } from '../interactive.js';
 import { servicePath, type CliContext, type GlobalOptions, type Target } from '../context.js';
 
@@ -64,9 +63,7 @@ function action(ctx: CliContext, forceRemote: boolean) {
     const target = ctx.target(globals);
     const client = ctx.client();
     if (interactive) {
-      // Same precedence as ctx.client(): WHARF_TOKEN, then the CLI config.
-      const token = process.env.WHARF_TOKEN ?? readCliConfig(ctx.configFile).token;
-      process.exitCode = await runInteractive({ baseUrl: client.baseUrl, token }, servicePath(target), argv);
+      process.exitCode = await runInteractive(ctx.connection(), servicePath(target), argv);
       return;
     }
     process.exitCode = remote ? await runRemote(client, target, argv) : await runLocal(client, target, argv);

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { WharfError } from '../../core/errors.js';
 import { requireToken } from './auth.js';
+import { alertRoutes } from './routes/alerts.js';
 import { databaseRoutes } from './routes/databases.js';
 import { cronRoutes } from './routes/cron.js';
 import { eventRoutes } from './routes/events.js';
@@ -11,9 +12,10 @@ import { errorResponse } from './errors.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { environmentRoutes } from './routes/environments.js';
 import { logRoutes } from './routes/logs.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { projectRoutes } from './routes/projects.js';
 import { projectSpecRoutes } from './routes/project-spec.js';
-import { serviceRoutes } from './routes/services.js';
+import { SERVICE, serviceRoutes } from './routes/services.js';
 import { variableRoutes } from './routes/variables.js';
 
 /** The HTTP API: every route declared with its schemas, behind bearer-token auth. */
@@ -30,6 +32,8 @@ export function createApi(deps: ApiDeps): Hono {
   app.get('/v1/health', (c) => c.json({ ok: true, version: deps.version }));
   deps.registry.add({ method: 'get', path: '/v1/openapi.json', summary: 'This API as an OpenAPI 3.1 document', public: true });
   app.get('/v1/openapi.json', (c) => c.json(deps.registry.openapi(deps.version)));
+  // Served by the WebSocket upgrade handler (exec-socket.ts), listed here so the document is whole.
+  deps.registry.add({ method: 'get', path: `${SERVICE}/exec`, summary: 'WebSocket upgrade: a command in a pseudo-terminal in the live build (`wharf exec -it`); ?cmd=…&cmd=…&cols=&rows=', stream: true });
 
   projectRoutes(app, deps);
   environmentRoutes(app, deps);
@@ -39,9 +43,11 @@ export function createApi(deps: ApiDeps): Hono {
   adminRoutes(app, deps);
   runRoutes(app, deps);
   eventRoutes(app, deps);
+  alertRoutes(app, deps);
   cronRoutes(app, deps);
   databaseRoutes(app, deps, { manager: deps.databaseManager, backups: deps.backups });
   deploymentRoutes(app, deps);
   logRoutes(app, deps);
+  metricsRoutes(app, deps);
   return app;
 }
