@@ -33,7 +33,12 @@ export const logsQuery = z.object({
   build: z.enum(['0', '1', 'true', 'false']).optional(),
   follow: z.enum(['0', '1', 'true', 'false']).optional(),
   since: z.string().max(40).optional(),
+  until: z.string().max(40).optional(),
   lines: z.coerce.number().int().min(1).max(100_000).optional(),
+  /** The log query language (docs/logs.md): text, level:error, @field:value, -exclude, AND/OR. */
+  filter: z.string().max(2000).optional(),
+  /** With follow=1: resume after this line id (what an SSE client's Last-Event-ID says). */
+  after: z.coerce.number().int().min(0).optional(),
 });
 
 export const projectView = z.object({
@@ -93,7 +98,18 @@ export const variableView = z.object({
 export const environmentView = z.object({ id: z.string(), name: z.string(), production: z.boolean(), createdAt: z.string() });
 
 export const deploymentEventView = z.object({ id: z.number(), status: z.string(), message: z.string(), at: z.string() });
-export const logLineView = z.object({ t: z.string(), s: z.enum(['out', 'err', 'sys']), m: z.string(), replica: z.string().optional() });
+export const logLineView = z.object({
+  t: z.string(),
+  s: z.enum(['out', 'err', 'sys']),
+  m: z.string(),
+  replica: z.string().optional(),
+  /** Lines answered by the log index carry its id (the SSE event id), level and JSON fields. */
+  id: z.number().int().optional(),
+  level: z.string().optional(),
+  fields: z.record(z.string(), z.unknown()).optional(),
+  deployment: z.string().optional(),
+  source: z.string().optional(),
+});
 
 export type ProjectView = z.infer<typeof projectView>;
 export type DeploymentView = z.infer<typeof deploymentView>;

@@ -112,6 +112,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     databaseManager,
     backups,
     version: WHARF_VERSION,
+    logIndex: (await import('./logstore/index.js')).startLogIndex({ paths, store, logger }), // stops itself when the store closes
   });
   const server = serve({ fetch: api.fetch, port: options.apiPort, hostname: options.apiHost });
   const exec = attachExecSocket(server, ctx);

@@ -4,10 +4,23 @@ import type { ReplicaSpec } from '../core/runtime.js';
 import type { AppExit } from './restart-policy.js';
 import type { LogWriter } from '../server/observe/log-writer.js';
 import { groupAlive, terminateGroup } from './process-group.js';
+import { LineRateLimiter, rateLimitFromEnv } from './rate-limit.js';
 
 // One run of the app: spawned in its own process group, every output line logged.
 
 const PIPE_DRAIN_MS = 250;
+
+// One bucket per replica (a supervisor writes one replica's log), kept across the app's restarts
+// so a crash loop cannot reset it. Limits come from the supervisor's environment (rate-limit.ts).
+const limiters = new WeakMap<LogWriter, LineRateLimiter>();
+function limiterFor(log: LogWriter): LineRateLimiter {
+  let limiter = limiters.get(log);
+  if (!limiter) {
+    limiter = new LineRateLimiter(rateLimitFromEnv(), (message) => log.write('sys', message));
+    limiters.set(log, limiter);
+  }
+  return limiter;
+}
 
 export class AppProcess {
   readonly pid: number | null;
@@ -40,12 +53,20 @@ export class AppProcess {
         const timer = setTimeout(() => done({ code, signal }), PIPE_DRAIN_MS);
         child.once('close', () => {
           clearTimeout(timer);
+          limiterFor(log).flush();
           done({ code, signal });
         });
       });
     });
-    readline.createInterface({ input: child.stdout }).on('line', (line) => log.write('out', line));
-    readline.createInterface({ input: child.stderr }).on('line', (line) => log.write('err', line));
+    // Pipes are always read at full speed; a flood is cut here, after reading, never by
+    // making the app wait on a full pipe.
+    const limiter = limiterFor(log);
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      if (limiter.admit()) log.write('out', line);
+    });
+    readline.createInterface({ input: child.stderr }).on('line', (line) => {
+      if (limiter.admit()) log.write('err', line);
+    });
     child.stdout.on('error', () => {});
     child.stderr.on('error', () => {});
   }

@@ -12,6 +12,7 @@ import type { RouteSync } from '../deploy/route-sync.js';
 import type { ServerOptions } from '../options.js';
 import type { Store } from '../store/store.js';
 import type { RouteRegistry } from './registry.js';
+import type { LogIndexer } from '../logstore/indexer.js';
 
 /** What the API's routes are given: made in main.ts, passed in, never imported as singletons. */
 export interface ApiDeps {
@@ -30,4 +31,6 @@ export interface ApiDeps {
   logger: Logger;
   storeSource(body: Readable): Promise<SourceDir>;
   version: string;
+  /** The log index (search, resumable tails); without it logs are read from files. */
+  logIndex?: LogIndexer;
 }
