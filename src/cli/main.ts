@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isWharfError } from '../core/errors.js';
 import { registerActions } from './commands/actions.js';
+import { registerAlerts } from './commands/alerts.js';
 import { registerCron } from './commands/cron.js';
 import { registerDatabases } from './commands/databases.js';
 import { registerDeployments } from './commands/deployments.js';
@@ -52,6 +53,7 @@ registerValidate(program);
 registerPlanApply(program, ctx);
 registerDoctor(program, ctx);
 registerEvents(program, ctx);
+registerAlerts(program, ctx);
 registerCron(program, ctx);
 registerDatabases(program, ctx);
 registerSecrets(program, ctx);

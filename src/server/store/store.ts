@@ -1,3 +1,4 @@
+import { AlertRepository } from './alerts.js';
 import { ArtifactRepository } from './artifacts.js';
 import { AuditRepository } from './audit.js';
 import { CronRunRepository } from './cron-runs.js';
@@ -23,6 +24,7 @@ export class Store {
   readonly cronRuns: CronRunRepository;
   readonly audit: AuditRepository;
   readonly databases: DatabaseRepository;
+  readonly alerts: AlertRepository;
 
   constructor(
     readonly db: Db,
@@ -38,6 +40,7 @@ export class Store {
     this.cronRuns = new CronRunRepository(db);
     this.audit = new AuditRepository(db);
     this.databases = new DatabaseRepository(db, box);
+    this.alerts = new AlertRepository(db, box);
   }
 
   static open(file: string, box: SecretBox): Store {
