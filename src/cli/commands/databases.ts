@@ -49,7 +49,8 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
       const db = await ctx.client().post<DatabaseView>(`${environmentPath(ctx, globals)}/databases`, { engine, ...(opts.name ? { name: opts.name } : {}) });
       if (globals.json) return printJson(db);
       console.log(`${db.engine} database '${db.service}' is ready in ${db.environment} (127.0.0.1:${db.port}).`);
-      console.log(`Reference it from a service: wharf variables -s web --set 'DATABASE_URL=\${{${db.service}.${db.variables[0] ?? 'DATABASE_URL'}}}'`);
+      const url = { postgres: 'DATABASE_URL', redis: 'REDIS_URL', mysql: 'MYSQL_URL', mongo: 'MONGO_URL' }[db.engine] ?? 'DATABASE_URL';
+      console.log(`Reference it from a service: wharf variables -s web --set '${url}=\${{${db.service}.${url}}}'`);
     });
 
   const dbCommand = program.command('db').description('Managed databases: list, backups, restore, point-in-time recovery, connect');
@@ -100,11 +101,19 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
     .option('-y, --yes', 'do not ask before replacing the data in place')
     .action(async (backup: string | undefined, opts: { to?: string; toTime?: string; database?: string; yes?: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const t = target(globals, opts.database);
       if (!backup && !opts.toTime) throw new WharfError('BAD_REQUEST', 'give a backup id or --to-time', { hint: 'List backups with `wharf db list-backups`.' });
+      // A backup id names its database: no --database needed, whatever this folder is linked to.
+      const client = ctx.client();
+      if (backup && !opts.database) {
+        const { project } = ctx.project(globals);
+        const found = await client.get<{ databaseName: string; environment: string }>(`/v1/projects/${encodeURIComponent(project)}/backups/${encodeURIComponent(backup)}`);
+        opts.database = found.databaseName;
+        globals.environment ??= found.environment;
+      }
+      const t = target(globals, opts.database);
       if (!opts.to && !opts.toTime) await confirm(`Replace the data of ${t.service} with backup ${backup}? A safety backup is taken first.`, opts.yes);
       const toTime = opts.toTime ? new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(opts.toTime) ? opts.toTime : `${opts.toTime.replace(' ', 'T')}Z`).toISOString() : undefined;
-      const result = await ctx.client().post<{ database: DatabaseView; safetyBackup?: BackupView }>(servicePath(t, '/database/restore'), {
+      const result = await client.post<{ database: DatabaseView; safetyBackup?: BackupView }>(servicePath(t, '/database/restore'), {
         ...(backup ? { backup } : {}),
         ...(toTime ? { toTime } : {}),
         ...(opts.to ? { to: opts.to } : {}),

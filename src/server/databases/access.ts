@@ -7,6 +7,12 @@ export function databaseAccess(manager: DatabaseManager, backups: BackupService)
   return {
     variablesOf: (instanceId) => manager.variablesOf(instanceId),
     migrationVariables: (instanceId) => manager.migrationVariables(instanceId),
+    credentialSecrets: (instanceId) =>
+      manager.referencedBy(instanceId).flatMap(({ spec }) =>
+        Object.entries(spec.credentials)
+          .filter(([key]) => /password|secret/i.test(key))
+          .map(([key, value]) => ({ key: `${spec.name}.${key}`, value })),
+      ),
     // Seed 002: "never roll back migrations without a backup".
     async backupBeforeMigrations(instanceId, log) {
       for (const { record, spec } of manager.referencedBy(instanceId)) {

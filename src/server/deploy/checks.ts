@@ -78,7 +78,7 @@ export async function runChecks(ctx: DeployContext, deployment: Deployment, arti
         env: { ...jobEnvironment(ctx, deployment, { migration: false }), WHARF_CHECK_URL: `http://127.0.0.1:${ports[0] ?? routed}` },
         logFile,
         timeoutMs: check.timeoutSeconds * 1000,
-        secretValues: secretValuesOf(deployment),
+        secretValues: secretValuesOf(ctx, deployment),
       });
       if (result.exitCode !== 0) {
         const how = result.timedOut ? `timed out after ${check.timeoutSeconds} s` : `exited with code ${result.exitCode ?? result.signal}`;

@@ -27,6 +27,8 @@ export interface DatabaseAccess {
   variablesOf(instanceId: string): Record<string, string> | null;
   /** DATABASE_MIGRATION_URL & co. of the databases a service references. */
   migrationVariables(instanceId: string): Record<string, string>;
+  /** Passwords of the databases a service references, for the redactors. */
+  credentialSecrets(instanceId: string): Array<{ key: string; value: string }>;
   /** Backs up the databases a service references before its migrations run. */
   backupBeforeMigrations(instanceId: string, log: (m: string) => void): Promise<void>;
 }

@@ -23,7 +23,7 @@ import { Redactor } from '../variables/redact.js';
 export async function runDeployment(ctx: DeployContext, deploymentId: string): Promise<Deployment> {
   const { store } = ctx;
   let deployment = store.deployments.get(deploymentId);
-  const redactor = new Redactor(secretValuesOf(deployment));
+  const redactor = new Redactor(secretValuesOf(ctx, deployment));
   const log = new LogWriter(buildLogFile(ctx.options.paths.logs, deployment.instanceId, deployment.id), (m) => redactor.redact(m));
   const say = (message: string) => {
     log.write('sys', message);

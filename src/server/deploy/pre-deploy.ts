@@ -38,7 +38,7 @@ export async function runPreDeploy(ctx: DeployContext, deployment: Deployment, a
     env: jobEnvironment(ctx, deployment, { migration: true }),
     logFile,
     timeoutMs,
-    secretValues: secretValuesOf(deployment),
+    secretValues: secretValuesOf(ctx, deployment),
     onLine: (line, stream) => {
       if (stream !== 'sys') log.write(stream, `  | ${line}`);
     },

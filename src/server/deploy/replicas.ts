@@ -48,15 +48,19 @@ export async function startReplica(ctx: DeployContext, deployment: Deployment, a
           },
     stopGraceMs: stopGraceMs(settings),
     logFile: replicaLogFile(ctx.options.paths.logs, deployment.instanceId, deployment.id, record.id),
-    secretValues: secretValuesOf(deployment),
+    secretValues: secretValuesOf(ctx, deployment),
   };
   await ctx.runtime.start(spec);
   return record;
 }
 
-/** The deployment's secret variables as the redactors need them. */
-export function secretValuesOf(deployment: Deployment): Array<{ key: string; value: string }> {
-  return deployment.secretKeys.filter((key) => deployment.variables[key] !== undefined).map((key) => ({ key, value: deployment.variables[key]! }));
+/**
+ * Everything a deployment's logs must never show: its secret variables, and the credentials of
+ * the databases its service references (so a DATABASE_URL printed by the app shows no password).
+ */
+export function secretValuesOf(ctx: Pick<DeployContext, 'databases'>, deployment: Deployment): Array<{ key: string; value: string }> {
+  const own = deployment.secretKeys.filter((key) => deployment.variables[key] !== undefined).map((key) => ({ key, value: deployment.variables[key]! }));
+  return [...own, ...(ctx.databases?.credentialSecrets(deployment.instanceId) ?? [])];
 }
 
 /** Stops replicas (SIGTERM, grace, SIGKILL) and forgets them. */

@@ -76,7 +76,7 @@ export class StoreCronBackend implements CronBackend {
         env: { ...jobEnvironment(this.ctx, deployment, { migration: false }), WHARF_CRON_RUN_ID: runId, WHARF_CRON_SCHEDULED_AT: scheduledAt.toISOString() },
         logFile,
         timeoutMs,
-        secretValues: secretValuesOf(deployment),
+        secretValues: secretValuesOf(this.ctx, deployment),
         signal: abort.controller.signal,
       })
       .then((result) => {

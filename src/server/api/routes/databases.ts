@@ -9,7 +9,7 @@ import { parseSchedule } from '../../scheduler/cron-schedule.js';
 import type { BackupRecord, DatabaseRecord } from '../../store/databases.js';
 import { flag, jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';
-import { resolveEnvironment, resolveInstance } from '../resolve.js';
+import { resolveEnvironment, resolveInstance, resolveProject } from '../resolve.js';
 import { SERVICE } from './services.js';
 
 const ENVIRONMENT = '/v1/projects/:project/environments/:environment';
@@ -90,6 +90,14 @@ export function databaseRoutes(app: Hono, deps: ApiDeps, db: DatabaseDeps): void
     // The first base backup: point-in-time recovery can start from now.
     if (manager.providers[record.engine]?.pitr) await backups.baseBackup(record);
     return c.json(view(store.databases.get(record.id)), 201);
+  });
+
+  registry.add({ method: 'get', path: '/v1/projects/:project/backups/:backup', summary: 'One backup, with the database and environment it belongs to' });
+  app.get('/v1/projects/:project/backups/:backup', (c) => {
+    const project = resolveProject(store, c.req.param('project')!);
+    const backup = store.databases.findBackup(c.req.param('backup')!);
+    if (!backup || backup.projectId !== project.id) throw new WharfError('NOT_FOUND', `backup '${c.req.param('backup')}' does not exist in this project`, { hint: 'List them with `wharf db list-backups`.' });
+    return c.json({ ...backupView(backup), environment: store.projects.getEnvironment(backup.environmentId).name });
   });
 
   registry.add({ method: 'get', path: `${ENVIRONMENT}/databases`, summary: 'Databases of this environment' });

@@ -52,7 +52,7 @@ export function runRoutes(app: Hono, deps: ApiDeps): void {
           env: jobEnvironment(deps, deployment, { migration: true }),
           logFile,
           timeoutMs: body.timeoutSeconds * 1000,
-          secretValues: secretValuesOf(deployment),
+          secretValues: secretValuesOf(deps, deployment),
           signal: abort.signal,
           onLine: (line, s) => {
             if (s !== 'sys') pending.push(stream.writeSSE({ event: 'line', data: JSON.stringify({ s, m: line }) }));
