@@ -19,6 +19,7 @@ import type { ServerOptions } from './options.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { recoverInterruptedDeployments } from './reconcile/recovery.js';
 import { ProcessRuntime } from './runtimes/process/process-runtime.js';
+import { startMetrics } from './metrics/index.js';
 import { storeSource } from './source/store-source.js';
 import { StoreCronBackend } from './scheduler/cron-backend.js';
 import { CronScheduler, systemClock } from './scheduler/scheduler.js';
@@ -95,6 +96,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   const catchUp = await scheduler.start();
   for (const report of catchUp.filter((r) => r.missed > 0)) logger.warn(report, 'cron runs missed while the control plane was down');
 
+  const metrics = startMetrics({ paths, runtime, replicas: () => store.replicas.all(), logger });
   const deployer = new Deployer(ctx, readRailwayConfig);
   const api = createApi({
     store,
@@ -113,6 +115,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     backups,
     version: WHARF_VERSION,
     logIndex: (await import('./logstore/index.js')).startLogIndex({ paths, store, logger }), // stops itself when the store closes
+    metrics: metrics.store,
   });
   const server = serve({ fetch: api.fetch, port: options.apiPort, hostname: options.apiHost });
   const exec = attachExecSocket(server, ctx);
@@ -130,6 +133,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
       scheduler.stop();
       housekeeping.stop();
       await reconciler.stop();
+      await metrics.stop();
       exec.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

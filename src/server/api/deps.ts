@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { SourceDir } from '../../core/build.js';
+import type { MetricsReader } from '../../core/metrics.js';
 import type { Runtime } from '../../core/runtime.js';
 import type { Logger } from '../deploy/context.js';
 import type { BuildService, DatabaseAccess } from '../deploy/context.js';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   logger: Logger;
   storeSource(body: Readable): Promise<SourceDir>;
   version: string;
+  /** Metric series for the metrics route (absent: the route answers that none are collected). */
+  metrics?: MetricsReader;
   /** The log index (search, resumable tails); without it logs are read from files. */
   logIndex?: LogIndexer;
 }

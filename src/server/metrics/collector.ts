@@ -1,0 +1,227 @@
+import { performance } from 'node:perf_hooks';
+import type { ReplicaState, ReplicaStatus } from '../../core/runtime.js';
+import type { Logger } from '../deploy/context.js';
+import { BucketAcc, bucketize, zeroPoints } from './access-buckets.js';
+import { tailAccessLog, type TailPosition } from './access-tail.js';
+import { bucketStart, type MetricsStore, type PointWrite } from './metrics-store.js';
+import { GroupCpu, processGroups, rssBytes, type ProcStat } from './proc.js';
+
+// Samples every replica's process group and the router's access log once a tick (10 s by
+// default, WHARF_METRICS_INTERVAL_MS) into the metrics store, then rolls up and trims a bounded
+// amount. A tick never throws out of the loop and never overlaps the next one.
+
+export const DEFAULT_INTERVAL_MS = 10_000;
+/** Access-log bytes read per tick at most; a backlog is caught up over ticks. */
+const ACCESS_BUDGET = 8 * 1024 * 1024;
+/** A bucket stays open this long after it ends: the router flushes its log every 250 ms. */
+const CLOSE_GRACE_MS = 3_000;
+const POSITION_KEY = 'access-log:position';
+const LIVE: ReadonlySet<ReplicaState> = new Set(['starting', 'running', 'restarting']);
+/** Replica → instance mappings remembered for records of replicas already removed. */
+const MAX_KNOWN_REPLICAS = 10_000;
+
+export interface MetricsCollectorOptions {
+  store: MetricsStore;
+  /** The runtime (or anything that lists replicas the same way). */
+  runtime: { list(): Promise<ReplicaStatus[]> };
+  /** The replicas table: which instance a replica id belongs to, and which are routed. */
+  replicas: () => Array<{ id: string; instanceId: string; routed: boolean }>;
+  /** The router's access log (null: no request metrics). */
+  accessLog: string | null;
+  intervalMs?: number;
+  logger?: Logger;
+  procDir?: string;
+  now?: () => number;
+}
+
+export function metricsIntervalFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.WHARF_METRICS_INTERVAL_MS;
+  const value = raw === undefined || raw === '' ? DEFAULT_INTERVAL_MS : Number(raw);
+  if (!Number.isInteger(value) || value < 100) throw new Error(`WHARF_METRICS_INTERVAL_MS must be a whole number ≥ 100, got '${raw}'`);
+  return value;
+}
+
+export class MetricsCollector {
+  readonly intervalMs: number;
+  private readonly store: MetricsStore;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = true;
+  private readonly cpu = new Map<string, GroupCpu>();
+  private readonly known = new Map<string, string>();
+  private position: TailPosition = { ino: 0, offset: 0 };
+  /** Buckets still taking records, by start; written (replaced) each tick while open. */
+  private readonly open = new Map<number, Map<string, BucketAcc>>();
+  private readonly dirty = new Set<number>();
+  /** Buckets before this were written and forgotten: later records for them merge into the store. */
+  private closedBefore: number;
+
+  constructor(private readonly options: MetricsCollectorOptions) {
+    this.store = options.store;
+    this.now = options.now ?? Date.now;
+    this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
+    const saved = this.store.getState(POSITION_KEY);
+    if (saved) {
+      try {
+        const p = JSON.parse(saved) as TailPosition;
+        if (Number.isFinite(p.ino) && Number.isFinite(p.offset)) this.position = p;
+      } catch {
+        /* start over */
+      }
+    }
+    // What an earlier run wrote for the current bucket stays: anything for it or before merges.
+    this.closedBefore = bucketStart(this.now(), 10) + 10_000;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops the loop, waits for a tick in progress, and writes the open buckets. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+    try {
+      this.flushBuckets(Number.POSITIVE_INFINITY);
+    } catch (error) {
+      this.options.logger?.warn({ err: error }, 'metrics: could not write the last buckets');
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().finally(() => {
+        this.running = null;
+        this.schedule(this.intervalMs);
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** One round of sampling, writing, rolling up and trimming. Never throws. */
+  async tick(): Promise<void> {
+    const step = async (what: string, fn: () => Promise<void> | void) => {
+      try {
+        await fn();
+      } catch (error) {
+        this.options.logger?.warn({ err: error }, `metrics: ${what} failed`);
+      }
+    };
+    let statuses: ReplicaStatus[] = [];
+    await step('listing replicas', async () => {
+      statuses = await this.options.runtime.list();
+    });
+    await step('sampling processes', () => this.sampleReplicas(statuses));
+    await step('reading the access log', () => this.readAccessLog(statuses));
+    await step('rolling up', () => void this.store.rollup(this.now()));
+    await step('retention', () => void this.store.cleanup(this.now()));
+  }
+
+  private async sampleReplicas(statuses: readonly ReplicaStatus[]): Promise<void> {
+    const at = performance.now();
+    const t = this.now();
+    const live = statuses.filter((s) => LIVE.has(s.state));
+    const groups: Map<number, ProcStat[]> = live.some((s) => s.appPid) ? await processGroups(this.options.procDir) : new Map();
+    const points: PointWrite[] = [];
+    const perInstance = new Map<string, { memory: number; cpu: number | null; restarts: number }>();
+    for (const s of live) {
+      const sum = perInstance.get(s.serviceInstanceId) ?? { memory: 0, cpu: null, restarts: 0 };
+      perInstance.set(s.serviceInstanceId, sum);
+      sum.restarts += s.restarts;
+      points.push({ instanceId: s.serviceInstanceId, replicaId: s.replicaId, name: 'restarts', t, value: s.restarts });
+      const procs = s.appPid ? (groups.get(s.appPid) ?? []) : [];
+      if (procs.length === 0) {
+        this.cpu.delete(s.replicaId);
+        continue;
+      }
+      let memory = 0;
+      for (const p of procs) memory += await rssBytes(p.pid, this.options.procDir);
+      let tracker = this.cpu.get(s.replicaId);
+      if (!tracker) this.cpu.set(s.replicaId, (tracker = new GroupCpu()));
+      const cpu = tracker.sample(procs, at);
+      sum.memory += memory;
+      points.push({ instanceId: s.serviceInstanceId, replicaId: s.replicaId, name: 'memory_bytes', t, value: memory });
+      if (cpu !== null) {
+        sum.cpu = (sum.cpu ?? 0) + cpu;
+        points.push({ instanceId: s.serviceInstanceId, replicaId: s.replicaId, name: 'cpu_percent', t, value: cpu });
+      }
+    }
+    for (const id of this.cpu.keys()) if (!live.some((s) => s.replicaId === id)) this.cpu.delete(id);
+    for (const [instanceId, sum] of perInstance) {
+      points.push({ instanceId, name: 'restarts', t, value: sum.restarts });
+      points.push({ instanceId, name: 'memory_bytes', t, value: sum.memory });
+      if (sum.cpu !== null) points.push({ instanceId, name: 'cpu_percent', t, value: sum.cpu });
+    }
+    this.store.add(points);
+  }
+
+  private async readAccessLog(statuses: readonly ReplicaStatus[]): Promise<void> {
+    const file = this.options.accessLog;
+    if (!file) return;
+    const replicas = this.options.replicas();
+    for (const r of replicas) this.remember(r.id, r.instanceId);
+    for (const s of statuses) this.remember(s.replicaId, s.serviceInstanceId);
+    const tail = tailAccessLog(file, this.position, ACCESS_BUDGET);
+    const { buckets } = bucketize(tail.lines, (id) => this.known.get(id));
+    const late: PointWrite[] = [];
+    for (const [t, byInstance] of buckets) {
+      if (t < this.closedBefore) {
+        for (const [instanceId, acc] of byInstance) late.push(...acc.points(instanceId, t));
+        continue;
+      }
+      let bucket = this.open.get(t);
+      if (!bucket) this.open.set(t, (bucket = new Map()));
+      for (const [instanceId, acc] of byInstance) {
+        const into = bucket.get(instanceId);
+        if (!into) bucket.set(instanceId, acc);
+        else mergeAcc(into, acc);
+      }
+      this.dirty.add(t);
+    }
+    const current = bucketStart(this.now(), 10);
+    if (current >= this.closedBefore && !this.open.has(current)) this.open.set(current, new Map());
+    const routed = new Set(replicas.filter((r) => r.routed).map((r) => r.instanceId));
+    // The writes and the new position in one transaction: a crash neither loses nor counts twice.
+    this.store.db.transaction(() => {
+      this.store.mergeLate(late);
+      this.flushBuckets(tail.more ? Number.NEGATIVE_INFINITY : this.now() - CLOSE_GRACE_MS, routed);
+      this.store.setState(POSITION_KEY, JSON.stringify(tail.position));
+    })();
+    this.position = tail.position;
+  }
+
+  /** Writes dirty open buckets; buckets that ended before `closeBefore` are written a last time and forgotten. */
+  private flushBuckets(closeBefore: number, routed: ReadonlySet<string> = new Set()): void {
+    const points: PointWrite[] = [];
+    for (const [t, bucket] of [...this.open].sort((a, b) => a[0] - b[0])) {
+      const closing = t + 10_000 <= closeBefore;
+      if (this.dirty.has(t) || closing) for (const [instanceId, acc] of bucket) points.push(...acc.points(instanceId, t));
+      if (!closing) continue;
+      for (const instanceId of routed) if (!bucket.has(instanceId)) points.push(...zeroPoints(instanceId, t));
+      this.open.delete(t);
+      this.closedBefore = Math.max(this.closedBefore, t + 10_000);
+    }
+    this.dirty.clear();
+    this.store.put(points);
+  }
+
+  private remember(replicaId: string, instanceId: string): void {
+    if (this.known.get(replicaId) === instanceId) return;
+    this.known.delete(replicaId);
+    this.known.set(replicaId, instanceId);
+    if (this.known.size > MAX_KNOWN_REPLICAS) this.known.delete(this.known.keys().next().value!);
+  }
+}
+
+function mergeAcc(into: BucketAcc, from: BucketAcc): void {
+  into.count += from.count;
+  into.bytes += from.bytes;
+  for (let i = 0; i < into.classes.length; i++) into.classes[i]! += from.classes[i]!;
+  for (const d of from.durations) into.durations.push(d);
+}
