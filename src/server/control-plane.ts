@@ -6,6 +6,7 @@ import { ensureRouter } from '../router/launch.js';
 import { prepareHome } from './home.js';
 import { RouterClient } from '../router/client.js';
 import { createApi } from './api/app.js';
+import { AlertEngine } from './notify/engine.js';
 import { attachExecSocket } from './api/exec-socket.js';
 import { RouteRegistry } from './api/registry.js';
 import { bootstrapAdminToken } from './bootstrap-token.js';
@@ -97,6 +98,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   for (const report of catchUp.filter((r) => r.missed > 0)) logger.warn(report, 'cron runs missed while the control plane was down');
 
   const metrics = startMetrics({ paths, runtime, replicas: () => store.replicas.all(), logger });
+  const alerts = AlertEngine.fromEnv({ store, logger, metrics: metrics.store }).start();
   const deployer = new Deployer(ctx, readRailwayConfig);
   const api = createApi({
     store,
@@ -132,6 +134,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     async stop() {
       scheduler.stop();
       housekeeping.stop();
+      await alerts.stop();
       await reconciler.stop();
       await metrics.stop();
       exec.close();
