@@ -145,28 +145,35 @@ export class AlertEngine {
     const now = this.now();
     for (const rule of this.store.alerts.listRules({ kind: 'metric' })) {
       if (!rule.enabled || rule.condition.type !== 'metric') continue;
-      const condition = rule.condition;
-      for (const instanceId of this.instancesOf(rule)) {
-        let raw: number | null;
-        try {
-          raw = metrics.average(instanceId, condition.metric, condition.windowMs);
-        } catch (error) {
-          this.logger.warn({ err: error, ruleId: rule.id, instanceId }, 'metrics could not be read for an alert rule');
-          continue;
-        }
-        const value = raw === null || !Number.isFinite(raw) ? null : raw / userUnitFactor(condition.metric);
-        const prev = this.store.alerts.getState(rule.id, instanceId) ?? { state: 'ok' as const, breachSince: null, firingSince: null, lastValue: null };
-        const next = stepMetricState(prev, value, now, condition);
-        this.store.db.transaction(() => {
-          this.store.alerts.saveState({ ruleId: rule.id, instanceId, state: next.state, breachSince: next.breachSince, firingSince: next.firingSince, lastValue: value ?? prev.lastValue });
-          if (next.transition) this.emitTransition(rule, condition, instanceId, next.transition, value!, next.transition === 'fired' ? next.breachSince! : prev.firingSince ?? now, now);
-        })();
+      try {
+        this.evaluateRule(rule, rule.condition, metrics, now);
+      } catch (error) {
+        this.logger.error({ err: error, ruleId: rule.id }, 'an alert rule could not be evaluated');
       }
     }
     // The delivery log is stamped with the wall clock, so it is pruned by the wall clock.
     if (Date.now() - this.lastPrune > 3_600_000) {
       this.lastPrune = Date.now();
       this.store.alerts.pruneDeliveries(this.lastPrune - DELIVERY_RETENTION_MS);
+    }
+  }
+
+  private evaluateRule(rule: AlertRule, condition: MetricCondition, metrics: MetricsReader, now: number): void {
+    for (const instanceId of this.instancesOf(rule)) {
+      let raw: number | null;
+      try {
+        raw = metrics.average(instanceId, condition.metric, condition.windowMs);
+      } catch (error) {
+        this.logger.warn({ err: error, ruleId: rule.id, instanceId }, 'metrics could not be read for an alert rule');
+        continue;
+      }
+      const value = raw === null || !Number.isFinite(raw) ? null : raw / userUnitFactor(condition.metric);
+      const prev = this.store.alerts.getState(rule.id, instanceId) ?? { state: 'ok' as const, breachSince: null, firingSince: null, lastValue: null };
+      const next = stepMetricState(prev, value, now, condition);
+      this.store.db.transaction(() => {
+        this.store.alerts.saveState({ ruleId: rule.id, instanceId, state: next.state, breachSince: next.breachSince, firingSince: next.firingSince, lastValue: value ?? prev.lastValue });
+        if (next.transition) this.emitTransition(rule, condition, instanceId, next.transition, value!, next.transition === 'fired' ? next.breachSince! : prev.firingSince ?? now, now);
+      })();
     }
   }
 
