@@ -14,6 +14,8 @@ const ENDED: ReadonlySet<ReplicaState> = new Set(['crashed', 'exited', 'stopped'
  */
 export class RouteSync {
   private lastVersion = 0;
+  private lastSent = '';
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -69,7 +71,33 @@ export class RouteSync {
     return { version: this.lastVersion, routes };
   }
 
-  async push(): Promise<void> {
-    await this.router.putRoutes(await this.table());
+  /**
+   * Computes the table from the store as it is now and sends it. Pushes are serialised: each one
+   * is computed after the previous was accepted, so a later push always carries the later state
+   * and the router never sees an older table after a newer one (which it would refuse).
+   */
+  push(): Promise<void> {
+    return this.serialised(async () => {
+      const table = await this.table();
+      await this.router.putRoutes(table);
+      this.lastSent = JSON.stringify(table.routes);
+    });
+  }
+
+  /** Like push, but only when the routes differ from the last table sent (the reconciler's pass). */
+  pushIfChanged(): Promise<void> {
+    return this.serialised(async () => {
+      const table = await this.table();
+      const content = JSON.stringify(table.routes);
+      if (content === this.lastSent) return;
+      await this.router.putRoutes(table);
+      this.lastSent = content;
+    });
+  }
+
+  private serialised(work: () => Promise<void>): Promise<void> {
+    const run = this.queue.catch(() => undefined).then(work);
+    this.queue = run;
+    return run;
   }
 }

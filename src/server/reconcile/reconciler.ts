@@ -21,7 +21,6 @@ const GONE: ReadonlySet<ReplicaState> = new Set(['lost', 'stopped']);
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private pass_: Promise<void> | undefined;
-  private lastTable = '';
 
   constructor(
     private readonly ctx: DeployContext,
@@ -74,7 +73,7 @@ export class Reconciler {
         this.ctx.logger.error({ err: error, instanceId: instance.id }, 'could not repair a service instance'),
       );
     }
-    await this.pushRoutesIfChanged();
+    await this.ctx.routes.pushIfChanged();
     this.afterPass();
   }
 
@@ -161,13 +160,7 @@ export class Reconciler {
     emitDeploymentEvent(this.ctx.store, this.ctx.store.deployments.get(deploymentId), 'service.crashed', 'error', reason, { restarts: status?.restarts ?? 0 });
   }
 
-  private async pushRoutesIfChanged(): Promise<void> {
-    const table = await this.ctx.routes.table();
-    const content = JSON.stringify(table.routes);
-    if (content === this.lastTable) return;
-    await this.ctx.router.putRoutes(table);
-    this.lastTable = content;
-  }
+
 }
 
 function isAlive(status: ReplicaStatus | undefined): boolean {
