@@ -11,8 +11,13 @@ import { GroupCpu, processGroups, rssBytes, type ProcStat } from './proc.js';
 // amount. A tick never throws out of the loop and never overlaps the next one.
 
 export const DEFAULT_INTERVAL_MS = 10_000;
-/** Access-log bytes read per tick at most; a backlog is caught up over ticks. */
-const ACCESS_BUDGET = 8 * 1024 * 1024;
+/**
+ * Access-log bytes read per tick at most (a backlog is caught up over ticks), in slices: a
+ * slice's parsed records are all alive at once, and a small slice keeps the control plane's
+ * memory flat while it digests a load test's log.
+ */
+const ACCESS_SLICE = 1024 * 1024;
+const ACCESS_SLICES_PER_TICK = 8;
 /** A bucket stays open this long after it ends: the router flushes its log every 250 ms. */
 const CLOSE_GRACE_MS = 3_000;
 const POSITION_KEY = 'access-log:position';
@@ -167,7 +172,14 @@ export class MetricsCollector {
     const replicas = this.options.replicas();
     for (const r of replicas) this.remember(r.id, r.instanceId);
     for (const s of statuses) this.remember(s.replicaId, s.serviceInstanceId);
-    const tail = tailAccessLog(file, this.position, ACCESS_BUDGET);
+    for (let slice = 0; slice < ACCESS_SLICES_PER_TICK; slice++) {
+      if (!this.readAccessSlice(file, replicas)) break;
+    }
+  }
+
+  /** One slice of the access log into the buckets; true when more is waiting. */
+  private readAccessSlice(file: string, replicas: ReturnType<MetricsCollectorOptions['replicas']>): boolean {
+    const tail = tailAccessLog(file, this.position, ACCESS_SLICE);
     const { buckets } = bucketize(tail.lines, (id) => this.known.get(id));
     const late: PointWrite[] = [];
     for (const [t, byInstance] of buckets) {
@@ -194,6 +206,7 @@ export class MetricsCollector {
       this.store.setState(POSITION_KEY, JSON.stringify(tail.position));
     })();
     this.position = tail.position;
+    return tail.more;
   }
 
   /** Writes dirty open buckets; buckets that ended before `closeBefore` are written a last time and forgotten. */
