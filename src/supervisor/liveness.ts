@@ -1,39 +1,9 @@
-import http from 'node:http';
-import net from 'node:net';
 import type { LivenessSpec } from '../core/runtime.js';
+import { probeHttp, probeTcp } from '../server/deploy/probe.js';
 
-// Liveness: an HTTP GET (any 2xx is healthy) or a TCP connect on 127.0.0.1:port. Failures
-// count only once the app has been healthy: startup is the deploy pipeline's business.
-
-export interface ProbeResult {
-  ok: boolean;
-  detail: string;
-}
-
-export function probeHttp(port: number, path: string, timeoutMs: number): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
-      const status = res.statusCode ?? 0;
-      resolve({ ok: status >= 200 && status < 300, detail: `HTTP ${status}` });
-    });
-    req.on('timeout', () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
-    req.on('error', (err) => resolve({ ok: false, detail: err.message }));
-  });
-}
-
-export function probeTcp(port: number, timeoutMs: number): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const finish = (result: ProbeResult) => {
-      socket.destroy();
-      resolve(result);
-    };
-    socket.setTimeout(timeoutMs, () => finish({ ok: false, detail: `timed out after ${timeoutMs} ms` }));
-    socket.once('connect', () => finish({ ok: true, detail: 'connected' }));
-    socket.once('error', (err) => finish({ ok: false, detail: err.message }));
-  });
-}
+// Liveness: an HTTP GET (any 2xx is healthy) or a TCP connect on 127.0.0.1:port, with the
+// same probes the deploy pipeline's readiness checks use. Failures count only once the app
+// has been healthy: startup is the deploy pipeline's business.
 
 const STARTUP_PROBE_MS = 250;
 
@@ -76,7 +46,7 @@ export class LivenessMonitor {
 
   private async tick(): Promise<void> {
     const { path, timeoutMs, failureThreshold } = this.spec;
-    const result = path === null ? await probeTcp(this.port, timeoutMs) : await probeHttp(this.port, path, timeoutMs);
+    const result = path === null ? await probeTcp(this.port, timeoutMs) : await probeHttp(this.port, path, `127.0.0.1:${this.port}`, timeoutMs);
     if (this.stopped) return;
     if (result.ok) {
       this.failures = 0;

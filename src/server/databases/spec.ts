@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { bindable } from '../ports.js';
 import type { DatabaseEngine, DatabaseProvider, DatabaseSpec } from '../../core/database.js';
 import { WharfError } from '../../core/errors.js';
 import type { DatabaseRecord } from '../store/databases.js';
@@ -24,13 +25,6 @@ export function providerFor(providers: Providers, engine: DatabaseEngine): Datab
   return provider;
 }
 
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
 
 /** A port for a new database server: from Wharf's private range, free now and unused by any database. */
 export async function freeDatabasePort(store: Store, range: { first: number; last: number }): Promise<number> {

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { bindable } from '../ports.js';
 import type { ServerOptions } from '../options.js';
 import type { Store } from '../store/store.js';
 
@@ -8,13 +8,6 @@ import type { Store } from '../store/store.js';
 // from the ephemeral ports replicas get, and must be free on the machine when handed out — a
 // second Wharf on the same machine, or any other program, may hold some of them.
 
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
 
 let assigning: Promise<void> = Promise.resolve();
 
