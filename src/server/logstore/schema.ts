@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../store/sqlite.js';
 
 export type LogDb = Database.Database;
 
@@ -46,23 +45,6 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export function openLogDb(file: string): LogDb {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -65536');
-  db.pragma('temp_store = MEMORY');
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]!);
-      db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
-  }
-  // Apps' output may hold anything: nobody else reads it.
-  if (file !== ':memory:') {
-    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
-  }
-  return db;
+  // Apps' output may hold anything: openSqlite keeps the file private.
+  return openSqlite(file, MIGRATIONS, ['cache_size = -65536', 'temp_store = MEMORY']);
 }

@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../store/sqlite.js';
 import type { MetricName, MetricPoint, MetricsReader } from '../../core/metrics.js';
 import { DEFAULT_RETENTION, RESOLUTIONS, type Resolution, type Retention } from './retention.js';
 import { combine, combineOf, RATE_METRICS, type WeightedValue } from './series.js';
@@ -66,13 +65,7 @@ export class MetricsStore implements MetricsReader {
   private readonly now: () => number;
 
   constructor(file: string, options: { retention?: Retention; now?: () => number } = {}) {
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    for (const sql of SCHEMA) this.db.exec(sql);
-    if (file !== ':memory:') for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+    this.db = openSqlite(file, SCHEMA);
     this.retention = options.retention ?? DEFAULT_RETENTION;
     this.now = options.now ?? Date.now;
   }
