@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { WharfError } from '../../core/errors.js';
 import type { ServiceSettingsPatch } from '../../core/settings.js';
 import { didYouMean } from './did-you-mean.js';
+import { describeValue, valueAt } from './source.js';
 import { jsonPosition, offsetToPosition, tomlPosition, type Position } from './positions.js';
 import {
   EXPECTED,
@@ -187,19 +188,4 @@ function describeIssue(file: string, root: unknown, issue: z.core.$ZodIssue, loc
   const field = path.length > 0 ? String(path[path.length - 1]) : '';
   const expected = EXPECTED[field] ?? issue.message;
   return [problem(path, `expected ${expected}, got ${describeValue(valueAt(root, path))}`)];
-}
-
-function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
-  let current = root;
-  for (const key of path) current = current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[key] : undefined;
-  return current;
-}
-
-function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a table';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
