@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { WharfError } from '../../../core/errors.js';
@@ -30,11 +30,51 @@ export function serverBinDir(opts: BinaryOptions): string {
     const main = createRequire(import.meta.url).resolve(embeddedPackage());
     // <pkg>/dist/index.js → <pkg>/native/bin
     const dir = path.join(path.dirname(main), '..', 'native', 'bin');
-    if (existsSync(path.join(dir, 'postgres'))) return path.resolve(dir);
+    if (existsSync(path.join(dir, 'postgres'))) return reachableServerDir(path.resolve(dir));
   } catch {
     /* the optional package is not installed on this platform */
   }
   return DEBIAN_SERVER_DIR;
+}
+
+/** Whether a user other than the owner may pass through every folder down to `dir`. */
+function traversableByOthers(dir: string): boolean {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if ((statSync(current).mode & 0o001) === 0) return false;
+    if (path.dirname(current) === current) return true;
+  }
+}
+
+/**
+ * As root, Postgres runs as the `postgres` user, which cannot reach binaries inside a private
+ * folder (npm installed them under the Wharf checkout, e.g. in /root or a 0700 temp dir). Then
+ * the package's native tree is copied once into /var/lib/wharf (root's own, so nobody else can
+ * plant binaries there), where it can.
+ */
+function reachableServerDir(dir: string): string {
+  if (process.getuid?.() !== 0 || traversableByOthers(dir)) return dir;
+  const native = path.dirname(dir);
+  const version = path.basename(path.dirname(native)) + '-' + statSync(path.join(dir, 'postgres')).size;
+  const target = path.join(process.env.WHARF_SYSTEM_DIR ?? '/var/lib/wharf', 'postgres', version);
+  if (!existsSync(path.join(target, 'bin', 'postgres'))) {
+    const tmp = `${target}.${process.pid}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+    cpSync(native, tmp, { recursive: true, verbatimSymlinks: true });
+    chmodTree(tmp);
+    renameSync(tmp, target);
+  }
+  return path.join(target, 'bin');
+}
+
+/** Folders 0755, files keep their owner bits and become readable (and executable if they were) by others. */
+function chmodTree(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) chmodTree(full);
+    else if (entry.isFile()) chmodSync(full, (statSync(full).mode & 0o700) | ((statSync(full).mode & 0o100) ? 0o055 : 0o044));
+  }
 }
 
 function onPath(tool: string): string | null {
