@@ -241,4 +241,30 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX alert_deliveries_by_project ON alert_deliveries(project_id, id);
   CREATE INDEX alert_deliveries_by_rule ON alert_deliveries(rule_id, id);
   `,
+  /* 7: off-site copies of backups: an S3-compatible bucket per project (or per database name,
+        which outlives a database); its keys are encrypted at rest. Each backup records the
+        state of its copy (pending / uploaded / failed), where it is, and when to try again. */ `
+  CREATE TABLE backup_remotes (
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    database_name TEXT NOT NULL DEFAULT '',
+    endpoint TEXT NOT NULL,
+    region TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    prefix TEXT NOT NULL DEFAULT '',
+    path_style INTEGER NOT NULL DEFAULT 1,
+    keys TEXT NOT NULL,
+    access_key_hint TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (project_id, database_name)
+  );
+  ALTER TABLE backups ADD COLUMN remote_status TEXT;
+  ALTER TABLE backups ADD COLUMN remote_endpoint TEXT;
+  ALTER TABLE backups ADD COLUMN remote_bucket TEXT;
+  ALTER TABLE backups ADD COLUMN remote_key TEXT;
+  ALTER TABLE backups ADD COLUMN remote_error TEXT;
+  ALTER TABLE backups ADD COLUMN remote_attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE backups ADD COLUMN remote_next_at TEXT;
+  ALTER TABLE backups ADD COLUMN remote_uploaded_at TEXT;
+  CREATE INDEX backups_remote_due ON backups(remote_status, remote_next_at);
+  `,
 ];
