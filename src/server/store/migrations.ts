@@ -267,4 +267,29 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE backups ADD COLUMN remote_uploaded_at TEXT;
   CREATE INDEX backups_remote_due ON backups(remote_status, remote_next_at);
   `,
+  /* 8: log drains: where a project's log lines are forwarded (the target, with its headers or
+        token, encrypted at rest), the id of the last log line each has delivered (so a restart
+        goes on from there), and its delivery state. */ `
+  CREATE TABLE log_drains (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    environment_id TEXT REFERENCES environments(id) ON DELETE CASCADE,
+    service_id TEXT REFERENCES services(id) ON DELETE CASCADE,
+    transport TEXT NOT NULL,
+    url TEXT NOT NULL,
+    header_names TEXT NOT NULL DEFAULT '[]',
+    target TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    cursor INTEGER NOT NULL DEFAULT 0,
+    lines_sent INTEGER NOT NULL DEFAULT 0,
+    lines_dropped INTEGER NOT NULL DEFAULT 0,
+    dropped_unreported INTEGER NOT NULL DEFAULT 0,
+    last_success_at TEXT,
+    last_error TEXT,
+    last_error_at TEXT,
+    failing_since TEXT,
+    failures INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX log_drains_by_project ON log_drains(project_id, created_at);
+  `,
 ];
