@@ -29,6 +29,8 @@ import { BackupService } from './databases/backups.js';
 import { DatabaseManager } from './databases/manager.js';
 import { defaultProviders } from './databases/providers.js';
 import { DatabaseScheduleBackend } from './databases/schedules.js';
+import { DrainService } from './drains/service.js';
+import { shipperOptionsFromEnv } from './drains/shipper.js';
 import { Store } from './store/store.js';
 import { Keyring, keyringOptionsFromEnv } from './variables/keyring.js';
 import { WHARF_VERSION } from './version.js';
@@ -100,6 +102,8 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   const metrics = startMetrics({ paths, runtime, replicas: () => store.replicas.all(), logger });
   const alerts = AlertEngine.fromEnv({ store, logger, metrics: metrics.store }).start();
   const deployer = new Deployer(ctx, readRailwayConfig);
+  const logIndex = (await import('./logstore/index.js')).startLogIndex({ paths, store, logger }); // stops itself when the store closes
+  const drains = new DrainService({ db: store.db, box: keyring, events: store.events, logIndex, logger, options: shipperOptionsFromEnv() }).start();
   const api = createApi({
     store,
     runtime,
@@ -116,7 +120,8 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     databaseManager,
     backups,
     version: WHARF_VERSION,
-    logIndex: (await import('./logstore/index.js')).startLogIndex({ paths, store, logger }), // stops itself when the store closes
+    logIndex,
+    drains,
     metrics: metrics.store,
   });
   const server = serve({ fetch: api.fetch, port: options.apiPort, hostname: options.apiHost });
@@ -135,6 +140,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
       scheduler.stop();
       housekeeping.stop();
       await alerts.stop();
+      await drains.stop();
       await reconciler.stop();
       await metrics.stop();
       exec.close();

@@ -10,6 +10,7 @@ import { adminRoutes } from './routes/admin.js';
 import type { ApiDeps } from './deps.js';
 import { errorResponse } from './errors.js';
 import { deploymentRoutes } from './routes/deployments.js';
+import { drainRoutes } from './routes/drains.js';
 import { environmentRoutes } from './routes/environments.js';
 import { logRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -48,6 +49,7 @@ export function createApi(deps: ApiDeps): Hono {
   databaseRoutes(app, deps, { manager: deps.databaseManager, backups: deps.backups });
   deploymentRoutes(app, deps);
   logRoutes(app, deps);
+  drainRoutes(app, deps);
   metricsRoutes(app, deps);
   return app;
 }

@@ -14,6 +14,7 @@ import type { ServerOptions } from '../options.js';
 import type { Store } from '../store/store.js';
 import type { RouteRegistry } from './registry.js';
 import type { LogIndexer } from '../logstore/indexer.js';
+import type { DrainService } from '../drains/service.js';
 
 /** What the API's routes are given: made in main.ts, passed in, never imported as singletons. */
 export interface ApiDeps {
@@ -36,4 +37,6 @@ export interface ApiDeps {
   metrics?: MetricsReader;
   /** The log index (search, resumable tails); without it logs are read from files. */
   logIndex?: LogIndexer;
+  /** Log drains (they read the log index); without them the drains routes answer 409. */
+  drains?: DrainService;
 }
