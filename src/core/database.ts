@@ -41,6 +41,14 @@ export interface BackupResult {
 /** What a database holds, for restore verification: table (or key space) → row (key) count. */
 export type ContentSummary = Record<string, number>;
 
+/** What the engine says about a running database, for the metrics (db_connections, db_size_bytes). */
+export interface DatabaseStats {
+  /** Client connections to the database now (Wharf's own probe not counted). */
+  connections: number;
+  /** The data's size as the engine reports it (Redis: memory in use). */
+  sizeBytes: number;
+}
+
 export interface DatabaseProvider {
   readonly engine: DatabaseEngine;
   /** The binaries this provider needs exist (and match); else a WharfError naming the package to install. */
@@ -64,6 +72,8 @@ export interface DatabaseProvider {
   /** Replaces the running database's contents with the backup's. */
   restore(spec: DatabaseSpec, file: string): Promise<void>;
   inspect(spec: DatabaseSpec): Promise<ContentSummary>;
+  /** Connections and size, within `timeoutMs` (a slow or down server is an error, not a wait). Optional. */
+  stats?(spec: DatabaseSpec, timeoutMs: number): Promise<DatabaseStats>;
   /** An interactive client with the right credentials (psql, redis-cli, mysql, mongosh). */
   connectCommand(spec: DatabaseSpec): { argv: string[]; env: Record<string, string> };
   /** Point-in-time recovery, where the engine has it (Postgres). */

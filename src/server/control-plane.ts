@@ -29,6 +29,7 @@ import { BackupService } from './databases/backups.js';
 import { DatabaseManager } from './databases/manager.js';
 import { defaultProviders } from './databases/providers.js';
 import { DatabaseScheduleBackend } from './databases/schedules.js';
+import { databaseStatsSources } from './databases/stats.js';
 import { DrainService } from './drains/service.js';
 import { shipperOptionsFromEnv } from './drains/shipper.js';
 import { Store } from './store/store.js';
@@ -99,7 +100,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   const catchUp = await scheduler.start();
   for (const report of catchUp.filter((r) => r.missed > 0)) logger.warn(report, 'cron runs missed while the control plane was down');
 
-  const metrics = startMetrics({ paths, runtime, replicas: () => store.replicas.all(), logger });
+  const metrics = startMetrics({ paths, runtime, replicas: () => store.replicas.all(), databases: databaseStatsSources(databaseManager), logger });
   const alerts = AlertEngine.fromEnv({ store, logger, metrics: metrics.store }).start();
   const deployer = new Deployer(ctx, readRailwayConfig);
   const logIndex = (await import('./logstore/index.js')).startLogIndex({ paths, store, logger }); // stops itself when the store closes

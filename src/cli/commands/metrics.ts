@@ -14,9 +14,9 @@ const SPARK_WIDTH = 30;
 export function registerMetrics(program: Command, ctx: CliContext): void {
   program
     .command('metrics')
-    .description('CPU, memory, restarts, requests, status classes, latency and bytes per service, with sparklines (--service and --json are the global options)')
+    .description('CPU, memory, restarts, requests, status classes, latency and bytes per service (connections and size for a database), with sparklines (--service and --json are the global options)')
     .option('--since <when>', 'the window: a duration (30s, 10m, 2h, 1d) or a time', '1h')
-    .option('--metrics <names>', 'comma-separated series, e.g. cpu_percent,memory_bytes,latency_p95_ms')
+    .option('--metrics <names>', 'comma-separated series, e.g. cpu_percent,memory_bytes,latency_p95_ms,db_connections,db_size_bytes')
     .action(async (opts: { since: string; metrics?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const { project, environment } = ctx.project(globals);

@@ -2,13 +2,16 @@ import { performance } from 'node:perf_hooks';
 import type { ReplicaState, ReplicaStatus } from '../../core/runtime.js';
 import type { Logger } from '../deploy/context.js';
 import { BucketAcc, bucketize, zeroPoints } from './access-buckets.js';
+import { DatabaseSampler, type DatabaseStatsSource } from './database-stats.js';
 import { tailAccessLog, type TailPosition } from './access-tail.js';
 import { bucketStart, type MetricsStore, type PointWrite } from './metrics-store.js';
 import { GroupCpu, processGroups, rssBytes, type ProcStat } from './proc.js';
 
 // Samples every replica's process group and the router's access log once a tick (10 s by
 // default, WHARF_METRICS_INTERVAL_MS) into the metrics store, then rolls up and trims a bounded
-// amount. A tick never throws out of the loop and never overlaps the next one.
+// amount. A tick never throws out of the loop and never overlaps the next one. Databases'
+// connections and sizes are asked for each tick too, without the tick waiting for them
+// (database-stats.ts).
 
 export const DEFAULT_INTERVAL_MS = 10_000;
 /**
@@ -33,6 +36,10 @@ export interface MetricsCollectorOptions {
   replicas: () => Array<{ id: string; instanceId: string; routed: boolean }>;
   /** The router's access log (null: no request metrics). */
   accessLog: string | null;
+  /** The databases to ask for connections and size (absent: no database series). */
+  databases?: () => DatabaseStatsSource[];
+  /** How long a database may take to answer (default 5 s). */
+  databaseTimeoutMs?: number;
   intervalMs?: number;
   logger?: Logger;
   procDir?: string;
@@ -54,6 +61,7 @@ export class MetricsCollector {
   private running: Promise<void> | null = null;
   private stopped = true;
   private readonly cpu = new Map<string, GroupCpu>();
+  private readonly databases: DatabaseSampler | null;
   private readonly known = new Map<string, string>();
   private position: TailPosition = { ino: 0, offset: 0 };
   /** Buckets still taking records, by start; written (replaced) each tick while open. */
@@ -66,6 +74,9 @@ export class MetricsCollector {
     this.store = options.store;
     this.now = options.now ?? Date.now;
     this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
+    this.databases = options.databases
+      ? new DatabaseSampler({ sources: options.databases, write: (points) => this.store.add(points), timeoutMs: options.databaseTimeoutMs, logger: options.logger, now: this.now })
+      : null;
     const saved = this.store.getState(POSITION_KEY);
     if (saved) {
       try {
@@ -91,6 +102,7 @@ export class MetricsCollector {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
+    await this.databases?.close();
     try {
       this.flushBuckets(Number.POSITIVE_INFINITY);
     } catch (error) {
@@ -122,6 +134,7 @@ export class MetricsCollector {
     await step('listing replicas', async () => {
       statuses = await this.options.runtime.list();
     });
+    await step('asking databases', () => this.databases?.start(new Set(statuses.filter((s) => LIVE.has(s.state)).map((s) => s.replicaId))));
     await step('sampling processes', () => this.sampleReplicas(statuses));
     await step('reading the access log', () => this.readAccessLog(statuses));
     await step('rolling up', () => void this.store.rollup(this.now()));

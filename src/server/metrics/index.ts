@@ -3,11 +3,13 @@ import type { WharfPaths } from '../../core/paths.js';
 import type { ReplicaStatus } from '../../core/runtime.js';
 import type { Logger } from '../deploy/context.js';
 import { MetricsCollector, metricsIntervalFromEnv } from './collector.js';
+import type { DatabaseStatsSource } from './database-stats.js';
 import { MetricsStore } from './metrics-store.js';
 import { parseRetention } from './retention.js';
 
 export { MetricsCollector, metricsIntervalFromEnv } from './collector.js';
 export { MetricsStore } from './metrics-store.js';
+export type { DatabaseStatsSource } from './database-stats.js';
 
 export function metricsDatabase(paths: Pick<WharfPaths, 'home'>): string {
   return path.join(paths.home, 'metrics.db');
@@ -29,6 +31,8 @@ export function startMetrics(deps: {
   paths: Pick<WharfPaths, 'home' | 'accessLog'>;
   runtime: { list(): Promise<ReplicaStatus[]> };
   replicas: () => Array<{ id: string; instanceId: string; routed: boolean }>;
+  /** The databases whose connections and size are collected. */
+  databases?: () => DatabaseStatsSource[];
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
 }): Metrics {
@@ -39,6 +43,7 @@ export function startMetrics(deps: {
     runtime: deps.runtime,
     replicas: deps.replicas,
     accessLog: deps.paths.accessLog,
+    ...(deps.databases ? { databases: deps.databases } : {}),
     intervalMs: metricsIntervalFromEnv(env),
     logger: deps.logger,
   });

@@ -9,8 +9,10 @@ import { resolveEnvironment } from '../resolve.js';
 
 const METRICS = '/v1/projects/:project/environments/:environment/metrics';
 
-/** Shown when `metrics` is not given: everything but the database series. */
+/** Shown when `metrics` is not given: everything but the database series … */
 const DEFAULT_METRICS = METRIC_NAMES.filter((m) => !m.startsWith('db_'));
+/** … and for a database: its server process and what the engine tells (no requests go through the router). */
+const DATABASE_METRICS: readonly MetricName[] = ['cpu_percent', 'memory_bytes', 'restarts', 'db_connections', 'db_size_bytes'];
 
 const metricsQuery = z.object({
   service: z.string().min(1).max(63).optional(),
@@ -43,7 +45,7 @@ export function metricsRoutes(app: Hono, deps: ApiDeps): void {
   registry.add({
     method: 'get',
     path: METRICS,
-    summary: "Metric series of an environment's services (CPU, memory, restarts, requests, status classes, latency, bytes) over a window, at the finest resolution kept for its age",
+    summary: "Metric series of an environment's services (CPU, memory, restarts, requests, status classes, latency, bytes; a database's connections and size) over a window, at the finest resolution kept for its age",
     query: metricsQuery,
     response: metricsView,
   });
@@ -56,9 +58,7 @@ export function metricsRoutes(app: Hono, deps: ApiDeps): void {
     const now = Date.now();
     const since = parseSince(query.data.since ?? '1h', now)!;
     const until = parseSince(query.data.until, now) ?? now;
-    const names: MetricName[] = query.data.metrics
-      ? [...new Set(query.data.metrics.split(',').map((m) => m.trim()).filter(isMetricName))]
-      : [...DEFAULT_METRICS];
+    const asked: MetricName[] | null = query.data.metrics ? [...new Set(query.data.metrics.split(',').map((m) => m.trim()).filter(isMetricName))] : null;
     let services = store.projects.listServices(project.id);
     if (query.data.service) {
       services = services.filter((s) => s.name === query.data.service);
@@ -72,7 +72,7 @@ export function metricsRoutes(app: Hono, deps: ApiDeps): void {
           service: service.name,
           kind: service.kind,
           instanceId: instance.id,
-          series: names.map((name) => ({ name, points: reader.series(instance.id, name, since, until) })),
+          series: (asked ?? (service.kind === 'database' ? DATABASE_METRICS : DEFAULT_METRICS)).map((name) => ({ name, points: reader.series(instance.id, name, since, until) })),
         },
       ];
     });

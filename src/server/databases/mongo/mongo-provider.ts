@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, ServerCommand } from '../../../core/database.js';
+import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, DatabaseStats, ServerCommand } from '../../../core/database.js';
 import { WharfError } from '../../../core/errors.js';
 import { generateSecret } from '../../variables/generate.js';
 import { fileDigest, runTool, toolEnv, withPrivateDir, writePrivateFile } from '../mysql/tools.js';
@@ -163,6 +163,25 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
   }
   print(JSON.stringify(summary));`),
         'counting documents',
+      );
+    },
+
+    async stats(spec, timeoutMs): Promise<DatabaseStats> {
+      // connections.current counts this mongosh too; the size is data + indexes of the user databases.
+      return mongoScript<DatabaseStats>(
+        bins().shell,
+        spec,
+        authenticated(`
+  let sizeBytes = 0;
+  for (const d of admin.adminCommand({ listDatabases: 1, nameOnly: true }).databases) {
+    if (${JSON.stringify(SYSTEM_DBS)}.includes(d.name)) continue;
+    const s = db.getSiblingDB(d.name).runCommand({ dbStats: 1 });
+    sizeBytes += Number(s.dataSize ?? 0) + Number(s.indexSize ?? 0);
+  }
+  const status = admin.runCommand({ serverStatus: 1 });
+  print(JSON.stringify({ connections: Math.max(0, Number(status.connections.current) - 1), sizeBytes }));`),
+        'reading connections and sizes',
+        timeoutMs,
       );
     },
 

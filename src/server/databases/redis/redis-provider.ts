@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, ServerCommand } from '../../../core/database.js';
+import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, DatabaseStats, ServerCommand } from '../../../core/database.js';
 import { WharfError } from '../../../core/errors.js';
 import { generateSecret } from '../../variables/generate.js';
 import { fileDigest, requireBinary, runTool, toolEnv, writePrivateFile } from '../mysql/tools.js';
 import { redisConfig, redisConfigFile, redisDataDir } from './redis-config.js';
-import { keyspaceCounts, redisCliArgv, redisCliEnv, redisCommand, redisInfo, type RedisTarget } from './redis-cli.js';
+import { keyspaceCounts, parseInfo, redisCliArgv, redisCliEnv, redisCommand, redisInfo, type RedisTarget } from './redis-cli.js';
 import { restoreRdbIntoLiveServer } from './redis-restore.js';
 
 // Redis from the system's redis-server (Debian: redis-server). One password (the default user's),
@@ -115,6 +115,15 @@ export function createRedisProvider(opts: { binDir?: string } = {}): DatabasePro
 
     async inspect(spec): Promise<ContentSummary> {
       return keyspaceCounts(await redisInfo(target(spec), 'keyspace'));
+    },
+
+    async stats(spec, timeoutMs): Promise<DatabaseStats> {
+      // INFO's default sections hold both; redis-cli's own connection is one of connected_clients.
+      const info = parseInfo(await redisCommand(target(spec), ['INFO'], { timeoutMs }));
+      const clients = Number(info.connected_clients);
+      const memory = Number(info.used_memory);
+      if (!Number.isFinite(clients) || !Number.isFinite(memory)) throw new WharfError('RUNTIME_ERROR', `Redis ${spec.name}: INFO has no connected_clients or used_memory`);
+      return { connections: Math.max(0, clients - 1), sizeBytes: memory };
     },
 
     connectCommand(spec) {
