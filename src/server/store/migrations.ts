@@ -292,4 +292,18 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX log_drains_by_project ON log_drains(project_id, created_at);
   `,
+  /* 9: the state of alert rules that watch something other than a service instance (a
+        certificate on an endpoint), one row per rule and target, so a restart neither re-fires
+        nor forgets, and knows when the target was last checked. */ `
+  CREATE TABLE alert_target_states (
+    rule_id TEXT NOT NULL REFERENCES alert_rules(id) ON DELETE CASCADE,
+    target TEXT NOT NULL,
+    state TEXT NOT NULL,
+    firing_since TEXT,
+    last_value REAL,
+    detail TEXT,
+    checked_at TEXT NOT NULL,
+    PRIMARY KEY (rule_id, target)
+  );
+  `,
 ];
