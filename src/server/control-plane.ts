@@ -29,6 +29,7 @@ import { BackupService } from './databases/backups.js';
 import { DatabaseManager } from './databases/manager.js';
 import { defaultProviders } from './databases/providers.js';
 import { DatabaseScheduleBackend } from './databases/schedules.js';
+import { OffsiteCopies, offsiteOptionsFromEnv } from './databases/offsite/offsite-copies.js';
 import { databaseStatsSources } from './databases/stats.js';
 import { DrainService } from './drains/service.js';
 import { shipperOptionsFromEnv } from './drains/shipper.js';
@@ -75,7 +76,8 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     logger,
   };
   const databaseManager = new DatabaseManager(ctx, defaultProviders());
-  const backups = new BackupService(databaseManager);
+  const offsite = new OffsiteCopies(store, logger, offsiteOptionsFromEnv());
+  const backups = new BackupService(databaseManager, offsite);
   ctx.databases = databaseAccess(databaseManager, backups);
   const recovered = recoverInterruptedDeployments(ctx);
   if (recovered > 0) logger.warn({ count: recovered }, 'failed deployments interrupted by the last stop');
@@ -97,6 +99,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   reconciler.start();
   await databaseManager.supervise();
   await housekeeping.start();
+  offsite.start();
   const catchUp = await scheduler.start();
   for (const report of catchUp.filter((r) => r.missed > 0)) logger.warn(report, 'cron runs missed while the control plane was down');
 
@@ -140,6 +143,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     async stop() {
       scheduler.stop();
       housekeeping.stop();
+      await offsite.stop();
       await alerts.stop();
       await drains.stop();
       await reconciler.stop();

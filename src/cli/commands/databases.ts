@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
+import type { RemoteCopyView } from '../../core/backup-remote.js';
 import { DATABASE_ENGINES } from '../../core/database.js';
 import { WharfError } from '../../core/errors.js';
 import { servicePath, type CliContext, type GlobalOptions } from '../context.js';
 import { confirm } from '../output/confirm.js';
 import { ago, printJson, table } from '../output/table.js';
+import { registerBackupRemote } from './backup-remote.js';
 import { environmentPath } from './plan-apply.js';
 
 interface DatabaseView {
@@ -30,7 +32,11 @@ interface BackupView {
   verifyStatus: string | null;
   createdAt: string;
   error: string | null;
+  remote: RemoteCopyView | null;
 }
+
+/** pending, uploaded, failed (3): …, or '' when no bucket was configured. */
+const remoteText = (r: RemoteCopyView | null) => (!r ? '' : r.status === 'failed' ? `failed (${r.attempts})${r.nextAttemptAt ? '' : ', gave up'}` : r.status);
 
 const size = (bytes: number | null) => (bytes === null ? '' : bytes > 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
 
@@ -77,6 +83,7 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
       const backup = await ctx.client().post<BackupView>(servicePath(target(globals, name), `/database/backups${opts.base ? '?base=1' : ''}`));
       if (globals.json) return printJson(backup);
       console.log(`Backup ${backup.id}: ${backup.status}, ${size(backup.bytes)} in ${backup.durationMs} ms, sha256 ${backup.sha256?.slice(0, 16)}…`);
+      if (backup.remote) console.log('Copying it off-site in the background (see `wharf db list-backups`).');
     });
 
   dbCommand
@@ -88,7 +95,8 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
       const list = await ctx.client().get<BackupView[]>(servicePath(target(globals, name), '/database/backups'));
       if (globals.json) return printJson(list);
       if (list.length === 0) return console.log('No backups yet: `wharf db backup`.');
-      console.log(table(['BACKUP', 'KIND', 'STATUS', 'SIZE', 'DURATION', 'VERIFIED', 'CREATED'], list.map((b) => [b.id, b.kind, b.status, size(b.bytes), b.durationMs === null ? '' : `${b.durationMs} ms`, b.verifyStatus ?? '', ago(b.createdAt)])));
+      console.log(table(['BACKUP', 'KIND', 'STATUS', 'SIZE', 'DURATION', 'VERIFIED', 'OFF-SITE', 'CREATED'], list.map((b) => [b.id, b.kind, b.status, size(b.bytes), b.durationMs === null ? '' : `${b.durationMs} ms`, b.verifyStatus ?? '', remoteText(b.remote), ago(b.createdAt)])));
+      for (const b of list.filter((x) => x.remote?.status === 'failed')) console.log(`${b.id}: ${b.remote!.error}`);
     });
 
   dbCommand
@@ -176,6 +184,8 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
       if (globals.json) return printJson(db);
       console.log(`${db.service}: backups ${db.backupSchedule ?? 'manual only'}, verification ${db.verifySchedule ?? 'off'}`);
     });
+
+  registerBackupRemote(dbCommand, ctx);
 
   dbCommand
     .command('url')

@@ -7,13 +7,21 @@ import { baseEnvironment } from '../deploy/platform-variables.js';
 import type { BackupKind, BackupRecord, DatabaseRecord } from '../store/databases.js';
 import type { InstanceContext } from '../store/projects.js';
 import type { DatabaseManager } from './manager.js';
+import type { OffsiteCopies } from './offsite/offsite-copies.js';
 import { freeDatabasePort, providerFor, waitForPort } from './spec.js';
 
 const EXTENSION: Record<string, string> = { postgres: 'dump', redis: 'rdb', mysql: 'sql', mongo: 'archive.gz' };
 
-/** Backups, retention, restores (in place or into a new database), verification and PITR. */
+/**
+ * Backups, retention, restores (in place or into a new database), verification and PITR.
+ * With `offsite`, finished backups are also copied to an S3-compatible bucket in the
+ * background, and a restore whose file is gone fetches it back.
+ */
 export class BackupService {
-  constructor(private readonly manager: DatabaseManager) {}
+  constructor(
+    private readonly manager: DatabaseManager,
+    readonly offsite: OffsiteCopies | null = null,
+  ) {}
 
   private get store() {
     return this.manager.ctx.store;
@@ -31,8 +39,9 @@ export class BackupService {
       const result = await provider.backup(this.manager.spec(record), file);
       const done = store.databases.finishBackup(started.id, result);
       store.events.emit({ projectId: ctx.project.id, environmentId: ctx.environment.id, serviceId: ctx.service.id, kind: 'backup.succeeded', severity: 'info', message: `${ctx.service.name} (${ctx.environment.name}): ${kind} backup ${done.id}, ${result.bytes} bytes in ${result.durationMs} ms`, data: { backupId: done.id } });
+      this.offsite?.queue(done);
       if (kind === 'manual' || kind === 'scheduled') await this.prune(record);
-      return done;
+      return store.databases.getBackup(done.id);
     } catch (error) {
       store.databases.finishBackup(started.id, { error: (error as Error).message });
       store.events.emit({ projectId: ctx.project.id, environmentId: ctx.environment.id, serviceId: ctx.service.id, kind: 'backup.failed', severity: 'error', message: `${ctx.service.name} (${ctx.environment.name}): ${kind} backup failed: ${(error as Error).message}`, data: { backupId: started.id } });
@@ -49,6 +58,7 @@ export class BackupService {
     for (const [index, backup] of candidates.entries()) {
       if (index < fresh.backupKeep && Date.parse(backup.createdAt) >= cutoff) continue;
       if (backup.path) await rm(backup.path, { recursive: true, force: true });
+      await this.offsite?.removeCopy(backup);
       this.store.databases.deleteBackup(backup.id);
       removed++;
     }
@@ -58,16 +68,18 @@ export class BackupService {
   /** Restores into the same database, after a safety backup of what is there now. */
   async restoreInPlace(record: DatabaseRecord, backup: BackupRecord): Promise<BackupRecord> {
     this.checkRestorable(backup, record.engine);
+    const file = await this.fileOf(backup);
     const safety = await this.backup(record, 'safety');
-    await providerFor(this.manager.providers, record.engine).restore(this.manager.spec(record), backup.path!);
+    await providerFor(this.manager.providers, record.engine).restore(this.manager.spec(record), file);
     return safety;
   }
 
   /** Restores into a new database service (`--to NAME`), in the given environment. */
   async restoreInto(backup: BackupRecord, target: InstanceContext): Promise<DatabaseRecord> {
     this.checkRestorable(backup, backup.engine);
+    const file = await this.fileOf(backup);
     const created = await this.manager.provision(target, backup.engine);
-    await providerFor(this.manager.providers, backup.engine).restore(this.manager.spec(created), backup.path!);
+    await providerFor(this.manager.providers, backup.engine).restore(this.manager.spec(created), file);
     return created;
   }
 
@@ -84,11 +96,12 @@ export class BackupService {
     const spec: DatabaseSpec = { id: scratchId, engine: backup.engine, name: backup.databaseName, dataDir, port: await freeDatabasePort(this.store, ctx.options.privatePorts), credentials: provider.newCredentials(backup.databaseName) };
     try {
       this.checkRestorable(backup, backup.engine);
+      const file = await this.fileOf(backup);
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
       await provider.prepare(spec);
       await this.runScratch(spec);
       await provider.bootstrap(spec);
-      await provider.restore(spec, backup.path!);
+      await provider.restore(spec, file);
       const summary = await provider.inspect(spec);
       this.store.databases.recordVerification(backup.id, 'PASSED', summary);
       return summary;
@@ -174,6 +187,11 @@ export class BackupService {
       store.databases.setStatus(created.id, 'FAILED', (error as Error).message);
       throw error;
     }
+  }
+
+  /** The backup's file here, fetched back from its off-site copy when it is gone. */
+  private async fileOf(backup: BackupRecord): Promise<string> {
+    return this.offsite ? this.offsite.localFile(backup) : backup.path!;
   }
 
   private checkRestorable(backup: BackupRecord, engine: string): void {

@@ -1,3 +1,4 @@
+import type { RemoteCopyStatus } from '../../core/backup-remote.js';
 import type { DatabaseEngine } from '../../core/database.js';
 import type { Db } from './database.js';
 import { newId, now } from './ids.js';
@@ -43,6 +44,19 @@ export interface BackupRecord {
   verifyResult: Record<string, number> | null;
   createdAt: string;
   finishedAt: string | null;
+  /** The off-site copy; null when no bucket was configured when the backup finished. */
+  remote: RemoteCopy | null;
+}
+
+export interface RemoteCopy {
+  status: RemoteCopyStatus;
+  endpoint: string | null;
+  bucket: string | null;
+  key: string | null;
+  error: string | null;
+  attempts: number;
+  nextAttemptAt: string | null;
+  uploadedAt: string | null;
 }
 
 interface DbRow {
@@ -53,6 +67,8 @@ interface BackupRow {
   id: string; database_id: string; engine: string; database_name: string; project_id: string; environment_id: string; kind: string; status: string;
   path: string | null; bytes: number | null; duration_ms: number | null; sha256: string | null; format: string | null; error: string | null;
   verified_at: string | null; verify_status: string | null; verify_result: string | null; created_at: string; finished_at: string | null;
+  remote_status: string | null; remote_endpoint: string | null; remote_bucket: string | null; remote_key: string | null; remote_error: string | null;
+  remote_attempts: number; remote_next_at: string | null; remote_uploaded_at: string | null;
 }
 
 const toBackup = (r: BackupRow): BackupRecord => ({
@@ -61,6 +77,10 @@ const toBackup = (r: BackupRow): BackupRecord => ({
   durationMs: r.duration_ms, sha256: r.sha256, format: r.format, error: r.error, verifiedAt: r.verified_at,
   verifyStatus: r.verify_status as BackupRecord['verifyStatus'], verifyResult: r.verify_result ? (JSON.parse(r.verify_result) as Record<string, number>) : null,
   createdAt: r.created_at, finishedAt: r.finished_at,
+  remote: r.remote_status
+    ? { status: r.remote_status as RemoteCopyStatus, endpoint: r.remote_endpoint, bucket: r.remote_bucket, key: r.remote_key, error: r.remote_error,
+        attempts: r.remote_attempts, nextAttemptAt: r.remote_next_at, uploadedAt: r.remote_uploaded_at }
+    : null,
 });
 
 /** Managed database servers (credentials encrypted at rest) and their backups. */
@@ -164,6 +184,34 @@ export class DatabaseRepository {
   /** Backups of every database that had this name in this environment, deleted ones included. */
   backupsByName(projectId: string, environmentId: string, name: string): BackupRecord[] {
     return (this.db.prepare('SELECT * FROM backups WHERE project_id = ? AND environment_id = ? AND database_name = ? ORDER BY created_at DESC, rowid DESC').all(projectId, environmentId, name) as BackupRow[]).map(toBackup);
+  }
+
+  // --- off-site copies
+
+  /** Queues the copy of a finished backup: due at once. */
+  queueUpload(id: string): void {
+    this.db.prepare("UPDATE backups SET remote_status = 'pending', remote_error = NULL, remote_attempts = 0, remote_next_at = ? WHERE id = ?").run(now(), id);
+  }
+
+  uploaded(id: string, where: { endpoint: string; bucket: string; key: string }): void {
+    this.db.prepare("UPDATE backups SET remote_status = 'uploaded', remote_endpoint = ?, remote_bucket = ?, remote_key = ?, remote_error = NULL, remote_attempts = remote_attempts + 1, remote_next_at = NULL, remote_uploaded_at = ? WHERE id = ?")
+      .run(where.endpoint, where.bucket, where.key, now(), id);
+  }
+
+  /** A failed attempt; `nextAt` null when Wharf gives up (a retry by hand starts again). */
+  uploadFailed(id: string, error: string, nextAt: string | null): void {
+    this.db.prepare("UPDATE backups SET remote_status = 'failed', remote_error = ?, remote_attempts = remote_attempts + 1, remote_next_at = ? WHERE id = ?").run(error, nextAt, id);
+  }
+
+  /** Copies due now (pending or failed with a next attempt at or before `at`), oldest first. */
+  uploadsDue(at: string): BackupRecord[] {
+    return (this.db.prepare("SELECT * FROM backups WHERE remote_status IN ('pending', 'failed') AND remote_next_at IS NOT NULL AND remote_next_at <= ? AND status = 'SUCCEEDED' ORDER BY remote_next_at, rowid").all(at) as BackupRow[]).map(toBackup);
+  }
+
+  /** When the next copy is due, if any. */
+  nextUploadAt(): string | null {
+    const row = this.db.prepare("SELECT min(remote_next_at) AS at FROM backups WHERE remote_status IN ('pending', 'failed') AND remote_next_at IS NOT NULL AND status = 'SUCCEEDED'").get() as { at: string | null };
+    return row.at;
   }
 
   deleteBackup(id: string): void {

@@ -1,6 +1,7 @@
 import { AlertRepository } from './alerts.js';
 import { ArtifactRepository } from './artifacts.js';
 import { AuditRepository } from './audit.js';
+import { BackupRemoteRepository } from './backup-remotes.js';
 import { CronRunRepository } from './cron-runs.js';
 import { DatabaseRepository } from './databases.js';
 import { EventRepository } from './events.js';
@@ -25,6 +26,7 @@ export class Store {
   readonly audit: AuditRepository;
   readonly databases: DatabaseRepository;
   readonly alerts: AlertRepository;
+  readonly backupRemotes: BackupRemoteRepository;
 
   constructor(
     readonly db: Db,
@@ -41,6 +43,7 @@ export class Store {
     this.audit = new AuditRepository(db);
     this.databases = new DatabaseRepository(db, box);
     this.alerts = new AlertRepository(db, box);
+    this.backupRemotes = new BackupRemoteRepository(db, box);
   }
 
   static open(file: string, box: SecretBox): Store {

@@ -10,6 +10,7 @@ import type { BackupRecord, DatabaseRecord } from '../../store/databases.js';
 import { flag, jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';
 import { resolveEnvironment, resolveInstance, resolveProject } from '../resolve.js';
+import { backupRemoteRoutes } from './backup-remotes.js';
 import { SERVICE } from './services.js';
 
 const ENVIRONMENT = '/v1/projects/:project/environments/:environment';
@@ -37,8 +38,9 @@ const scheduleBody = z
   .strict();
 
 const backupView = (b: BackupRecord) => {
-  const { path: _path, projectId: _p, environmentId: _e, ...rest } = b;
-  return rest;
+  const { path: _path, projectId: _p, environmentId: _e, remote, ...rest } = b;
+  const { endpoint: _endpoint, ...copy } = remote ?? { endpoint: null };
+  return { ...rest, remote: remote ? copy : null };
 };
 
 export interface DatabaseDeps {
@@ -196,4 +198,6 @@ export function databaseRoutes(app: Hono, deps: ApiDeps, db: DatabaseDeps): void
     await manager.destroy(record);
     return c.json({ deleted: ctx.service.name, finalBackup: final ? backupView(final) : null });
   });
+
+  if (backups.offsite) backupRemoteRoutes(app, deps, backups.offsite, backupView);
 }
