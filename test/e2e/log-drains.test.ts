@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { DrainView } from '../../src/core/drains.js';
 import { parseOctetCounting } from '../../src/server/drains/syslog.js';
 import { freePort } from '../../src/server/ports.js';
-import { copyExample, parseJson, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
+import { copyExample, httpRequest, parseJson, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
 
 // Log drains end to end: examples/node-web deployed by a real Wharf with an HTTP drain (a local
 // receiver that fails its first requests) and a syslog drain over TCP (a local receiver reading
@@ -177,6 +177,11 @@ test('node-web deployed with an HTTP drain (which fails at first) and a syslog T
   const tested = await cli(['drains', 'test', httpDrain.id], web);
   assert.match(tested.stdout, /^Sent \(200\) in \d+ ms/);
   await waitFor(() => main.accepted().some((l) => l.message === `Test line from Wharf: log drain ${httpDrain.id} works`), { timeoutMs: 5_000, what: 'the test line' });
+
+  // The routes are in the OpenAPI document with their schemas.
+  const doc = JSON.parse((await httpRequest(`http://127.0.0.1:${wharf.apiPort}/v1/openapi.json`)).body) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+  assert.ok(doc.paths['/v1/projects/{project}/drains']?.post?.requestBody);
+  assert.ok(doc.paths['/v1/projects/{project}/drains/{id}/test']?.post);
 });
 
 test('drains that point at nothing do not hold back the app, the log index or other drains; delivery resumes after a control-plane restart without a gap', async () => {

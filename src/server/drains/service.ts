@@ -31,6 +31,7 @@ export class DrainService {
   private readonly runners = new Map<string, DrainRunner>();
   private readonly options: ShipperOptions;
   private unsubscribe: (() => void) | null = null;
+  private resync: NodeJS.Timeout | null = null;
   private stopped = false;
 
   constructor(private readonly deps: DrainServiceDeps) {
@@ -44,6 +45,14 @@ export class DrainService {
       for (const runner of this.runners.values()) runner.wake();
     });
     this.sync();
+    // Drains removed with their project, environment or service (ON DELETE CASCADE) stop here.
+    this.resync = setInterval(() => {
+      try {
+        this.sync();
+      } catch (error) {
+        this.deps.logger.warn({ err: error }, 'log drains: could not list drains');
+      }
+    }, 10_000).unref();
     return this;
   }
 
@@ -107,6 +116,7 @@ export class DrainService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.resync) clearInterval(this.resync);
     this.unsubscribe?.();
     const runners = [...this.runners.values()];
     this.runners.clear();

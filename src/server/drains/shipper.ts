@@ -1,5 +1,6 @@
 import type { DrainTarget } from '../../core/drains.js';
 import type { Logger } from '../deploy/context.js';
+import type { IndexedLine } from '../logstore/indexer.js';
 import type { DrainRepository, LogDrain } from '../store/drains.js';
 import type { EventRepository } from '../store/events.js';
 import type { DrainRecord, NameLookup } from './record.js';
@@ -24,6 +25,8 @@ export interface ShipperOptions {
   pollMs: number;
   /** Attempts at a batch the receiver refuses (a 4xx) before its lines are dropped. */
   refusedAttempts: number;
+  /** A batch stops before this many bytes of messages and fields (it always holds one line). */
+  batchBytes: number;
 }
 
 export const DEFAULT_SHIPPER_OPTIONS: ShipperOptions = {
@@ -34,7 +37,18 @@ export const DEFAULT_SHIPPER_OPTIONS: ShipperOptions = {
   retryMaxMs: 60_000,
   pollMs: 2_000,
   refusedAttempts: 3,
+  batchBytes: 4 * 1024 * 1024,
 };
+
+/** The first lines that fit in `maxBytes` (at least one); `cut` when some were left for the next batch. */
+export function fitBytes(lines: IndexedLine[], maxBytes: number): IndexedLine[] & { cut?: boolean } {
+  let bytes = 0;
+  for (let i = 0; i < lines.length; i++) {
+    bytes += lines[i]!.message.length + (lines[i]!.fields?.length ?? 0) + 200;
+    if (bytes > maxBytes && i > 0) return Object.assign(lines.slice(0, i), { cut: true });
+  }
+  return lines;
+}
 
 /** Failures in a row after which a drain.failing event is emitted (and drain.recovered later). */
 export const FAILING_AFTER = 3;
@@ -197,13 +211,13 @@ export class DrainRunner {
         unreported += over.lines;
         logger.warn({ drainId: id, dropped: over.lines }, 'log drain fell behind: oldest lines dropped');
       }
-      const lines = source.after(this.scope, cursor, options.batchLines);
+      const lines = fitBytes(source.after(this.scope, cursor, options.batchLines), options.batchBytes);
       if (lines.length === 0 && unreported === 0) {
         firstSeenAt = null;
         await this.sleep(options.pollMs, true);
         continue;
       }
-      if (lines.length < options.batchLines) {
+      if (lines.length < options.batchLines && !lines.cut) {
         firstSeenAt ??= Date.now();
         const wait = firstSeenAt + options.flushMs - Date.now();
         if (wait > 0) {
