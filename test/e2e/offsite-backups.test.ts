@@ -232,6 +232,20 @@ describe('off-site backups', { skip: unavailable ?? false, timeout: 300_000 }, (
     assert.ok(expected.includes(`wharf/offsite/production/cache/${kept.id}.rdb`));
   });
 
+  test('a database’s own bucket (here: prefix) wins over the project’s; --database must name a database', async () => {
+    const set = (database: string) => run(['db', 'backups', 'remote', 'set', '--database', database, '--endpoint', s3.endpoint, '--bucket', s3.bucket, '--prefix', 'own', '--access-key-id', s3.accessKeyId, '--secret-access-key-stdin'], { stdin: s3.secretAccessKey });
+    const nope = await set('nope');
+    assert.equal(nope.code, 1);
+    assert.match(nope.stderr, /nope is not a database of project offsite/);
+    assert.equal((await set('cache')).code, 0);
+    assert.deepEqual((await okJson<Array<{ database: string | null; prefix: string }>>(['db', 'backups', 'remote', 'show'])).map((r) => [r.database, r.prefix]), [[null, 'wharf'], ['cache', 'own']]);
+    const backup = await okJson<BackupView>(['db', 'backup', 'cache']);
+    assert.equal((await waitForRemote(backup.id, 'uploaded')).remote!.key, `own/offsite/production/cache/${backup.id}.rdb`);
+    await ok(['db', 'backups', 'remote', 'unset', '--database', 'cache']);
+    const again = await okJson<BackupView>(['db', 'backup', 'cache']);
+    assert.equal((await waitForRemote(again.id, 'uploaded')).remote!.key, `wharf/offsite/production/cache/${again.id}.rdb`);
+  });
+
   test('unset stops copying; the secret is nowhere: not in output, events, the server log or the state file', async () => {
     await ok(['db', 'backups', 'remote', 'unset']);
     const backup = await okJson<BackupView>(['db', 'backup', 'cache']);

@@ -33,6 +33,9 @@ export function backupRemoteRoutes(app: Hono, deps: ApiDeps, offsite: OffsiteCop
   app.put(REMOTE, async (c) => {
     const project = resolveProject(store, c.req.param('project')!);
     const body = await jsonBody(c, backupRemoteBody);
+    if (body.database && store.projects.findService(project.id, body.database)?.kind !== 'database') {
+      throw new WharfError('NOT_FOUND', `${body.database} is not a database of project ${project.name}`, { hint: 'See `wharf db list`, or leave out --database for every database of the project.' });
+    }
     const remote: BackupRemote = { projectId: project.id, databaseName: body.database ?? null, endpoint: new URL(body.endpoint).origin, region: body.region, bucket: body.bucket, prefix: body.prefix, pathStyle: body.pathStyle, accessKeyId: body.accessKeyId, secretAccessKey: body.secretAccessKey, accessKeyHint: '', updatedAt: '' };
     if (!body.skipCheck) {
       const bucket = new S3Bucket(remote);

@@ -88,7 +88,8 @@ export class S3Bucket {
         );
       } else {
         const hash = createHash('sha256');
-        const body = handle.createReadStream({ autoClose: false }).pipe(
+        const source = handle.createReadStream({ autoClose: false });
+        const body = source.pipe(
           new Transform({
             transform(chunk: Buffer, _encoding, done) {
               hash.update(chunk);
@@ -96,6 +97,10 @@ export class S3Bucket {
             },
           }),
         );
+        // A read error fails the upload (through the body); after an abort nobody reads the
+        // body any more, and its error must not become an uncaught exception.
+        source.on('error', (error) => body.destroy(error));
+        body.on('error', () => undefined);
         const upload = new Upload({ client: this.client, params: { Bucket: this.remote.bucket, Key: key, Body: body, Metadata: metadata }, partSize: PART_BYTES, queueSize: 2, leavePartsOnError: false });
         const abort = () => void upload.abort();
         signal?.addEventListener('abort', abort, { once: true });
