@@ -8,7 +8,7 @@ import path from 'node:path';
 import { isWharfError } from '../../src/core/errors.js';
 import { createRedisProvider } from '../../src/server/databases/redis/index.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
-import { parseJson, REPO, startWharf, waitFor, type CliResult, type Wharf } from '../helpers/wharf.js';
+import { httpRequest, parseJson, REPO, startWharf, waitFor, type CliResult, type Wharf } from '../helpers/wharf.js';
 
 // Off-site copies of backups against a real S3-compatible server (s3rver on 127.0.0.1) and a
 // real Wharf with a real Redis: configure the bucket (secret from stdin), back up, find the same
@@ -141,6 +141,9 @@ describe('off-site backups', { skip: unavailable ?? false, timeout: 300_000 }, (
     assert.equal(missing.code, 1, missing.stdout);
     assert.match(missing.stderr, /bucket no-such-bucket .* cannot be used: no such bucket \(HTTP 404\)/);
     assert.deepEqual(await okJson<unknown[]>(['db', 'backups', 'remote', 'show']), [], 'nothing stored');
+    const doc = JSON.parse((await httpRequest(`http://127.0.0.1:${wharf.apiPort}/v1/openapi.json`)).body) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    assert.ok(doc.paths['/v1/projects/{project}/backup-remote']?.put?.requestBody, 'PUT backup-remote is in the OpenAPI document with its schema');
+    assert.ok(doc.paths['/v1/projects/{project}/backups/{backup}/upload']?.post);
   });
 
   test('set (secret from stdin), show without the secret; a backup is copied with the same bytes and sha256', async () => {
