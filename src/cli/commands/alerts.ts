@@ -8,11 +8,13 @@ interface RuleView {
   name: string;
   environment: string | null;
   service: string | null;
+  condition: { type: 'event' | 'metric' | 'backup_age' | 'certificate' };
   description: string;
   channel: { type: string; target: string };
   enabled: boolean;
   createdAt: string;
   states: Array<{ service: string; environment: string; state: 'ok' | 'pending' | 'firing'; since: string | null; lastValue: number | null }>;
+  targets: Array<{ target: string; state: 'ok' | 'firing'; since: string | null; daysLeft: number | null; detail: string | null; checkedAt: string }>;
   generatedSecret?: string;
 }
 
@@ -37,6 +39,10 @@ interface CreateOptions {
   threshold?: string;
   for?: string;
   window?: string;
+  backupAge?: string;
+  database?: string;
+  certificate?: string[];
+  days?: string;
   name?: string;
   webhook?: string;
   secret?: string;
@@ -63,9 +69,16 @@ function channelOf(opts: CreateOptions): Record<string, unknown> {
   return { type: 'email', to: opts.email, smtp: opts.smtp, ...(opts.from ? { from: opts.from } : {}) };
 }
 
-const scope = (r: RuleView) => `${r.service ?? 'all services'} / ${r.environment ?? 'all environments'}`;
+const scope = (r: RuleView) =>
+  r.condition.type === 'certificate' ? 'the project' : r.condition.type === 'backup_age' ? `${r.service ?? 'all databases'} / ${r.environment ?? 'all environments'}` : `${r.service ?? 'all services'} / ${r.environment ?? 'all environments'}`;
 const stateText = (r: RuleView) => {
-  if (r.states.length === 0) return r.description.startsWith('on ') ? '' : 'no data yet';
+  if (r.condition.type === 'certificate') {
+    if (r.targets.length === 0) return 'not checked yet';
+    const firing = r.targets.filter((t) => t.state === 'firing');
+    if (firing.length > 0) return `FIRING: ${firing.map((t) => `${t.target} ${t.detail ?? ''}`.trim()).join(', ')}`;
+    return `ok: ${r.targets.map((t) => `${t.target} ${t.detail ?? ''}`.trim()).join(', ')}`;
+  }
+  if (r.states.length === 0) return r.condition.type === 'event' ? '' : 'no data yet';
   const firing = r.states.filter((s) => s.state === 'firing');
   if (firing.length > 0) return `FIRING: ${firing.map((s) => `${s.service} (${s.environment}) since ${s.since ? ago(s.since) : '?'}`).join(', ')}`;
   const pending = r.states.filter((s) => s.state === 'pending');
@@ -79,12 +92,16 @@ export function registerAlerts(program: Command, ctx: CliContext): void {
 
   alerts
     .command('create')
-    .description('Create a rule: --event KIND or --metric NAME --threshold N [--for 5m], and one channel')
+    .description('Create a rule: --event KIND, --metric NAME --threshold N [--for 5m], --backup-age 26h [--database DB] or --certificate HOST[:PORT] [--days 14], and one channel')
     .addOption(new Option('--event <kinds>', 'event kinds or prefixes, comma-separated: deployment.failed, service.crashed, cron., *').conflicts('metric'))
     .addOption(new Option('--metric <name>', 'cpu (%), memory (MB), error_rate, latency_p95 (ms), restarts, rps …'))
     .option('--threshold <n>', 'fire when the average is over this')
     .option('--for <duration>', 'only after it stayed over for this long, e.g. 5m (default: at once)')
     .option('--window <duration>', 'average each value over this window (default 1m)')
+    .option('--backup-age <duration>', 'fire when the newest successful backup of a database is older than this (e.g. 26h), or there is none')
+    .option('--database <name>', 'for --backup-age: only this database (default: every database of the project)')
+    .option('--certificate <host[:port]>', "fire when this endpoint's TLS certificate expires soon or cannot be read (repeat or comma-separate; port 443 by default)", collect)
+    .option('--days <n>', 'for --certificate: fire when fewer days than this remain (default 14)')
     .option('--name <name>', 'a name for the rule')
     .option('--webhook <url>', 'POST signed JSON to this URL')
     .option('--secret <secret>', 'HMAC-SHA256 signing secret for --webhook (default: generated and shown once)')
@@ -95,7 +112,20 @@ export function registerAlerts(program: Command, ctx: CliContext): void {
     .option('--from <address>', 'sender address for --email')
     .action(async (opts: CreateOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      if (!opts.event && !opts.metric) throw new WharfError('BAD_REQUEST', 'say what to alert on: --event KIND or --metric NAME --threshold N', { hint: 'e.g. `wharf alerts create --metric cpu --threshold 80 --for 5m --webhook URL` or `--event deployment.failed --slack URL`.' });
+      const kinds = [opts.event && '--event', opts.metric && '--metric', opts.backupAge && '--backup-age', opts.certificate?.length && '--certificate'].filter(Boolean);
+      if (kinds.length === 0) {
+        throw new WharfError('BAD_REQUEST', 'say what to alert on: --event KIND, --metric NAME --threshold N, --backup-age DURATION or --certificate HOST[:PORT]', {
+          hint: 'e.g. `wharf alerts create --metric cpu --threshold 80 --for 5m --webhook URL`, `--event deployment.failed --slack URL` or `--backup-age 26h --database db --webhook URL`.',
+        });
+      }
+      if (kinds.length > 1) throw new WharfError('BAD_REQUEST', `one condition per rule, not ${kinds.join(' and ')}`, { hint: 'Create one rule for each.' });
+      if (opts.database && !opts.backupAge) throw new WharfError('BAD_REQUEST', '--database goes with --backup-age', { hint: 'Use --service for event and metric rules.' });
+      let days: number | undefined;
+      if (opts.days !== undefined) {
+        days = Number(opts.days);
+        if (!opts.certificate?.length) throw new WharfError('BAD_REQUEST', '--days goes with --certificate', { hint: 'e.g. `wharf alerts create --certificate api.example.com --days 14 --webhook URL`.' });
+        if (!Number.isInteger(days) || days < 1 || days > 3650) throw new WharfError('BAD_REQUEST', `--days must be a whole number of days from 1 to 3650, not '${opts.days}'`);
+      }
       let threshold: number | undefined;
       if (opts.metric) {
         threshold = Number(opts.threshold);
@@ -105,7 +135,13 @@ export function registerAlerts(program: Command, ctx: CliContext): void {
         ...(opts.name ? { name: opts.name } : {}),
         ...(globals.environment ? { environment: globals.environment } : {}),
         ...(globals.service ? { service: globals.service } : {}),
-        ...(opts.event ? { event: opts.event } : { metric: opts.metric, threshold, ...(opts.for ? { for: opts.for } : {}), ...(opts.window ? { window: opts.window } : {}) }),
+        ...(opts.event
+          ? { event: opts.event }
+          : opts.backupAge
+            ? { backupAge: opts.backupAge, ...(opts.database ? { database: opts.database } : {}) }
+            : opts.certificate?.length
+              ? { certificate: opts.certificate, ...(days !== undefined ? { days } : {}) }
+              : { metric: opts.metric, threshold, ...(opts.for ? { for: opts.for } : {}), ...(opts.window ? { window: opts.window } : {}) }),
         channel: channelOf(opts),
       };
       const rule = await ctx.client().post<RuleView>(base(globals), body);
@@ -119,7 +155,7 @@ export function registerAlerts(program: Command, ctx: CliContext): void {
 
   alerts
     .command('list', { isDefault: true })
-    .description('Alert rules, with the state of metric rules')
+    .description('Alert rules, with the state of metric, backup-age and certificate rules')
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const rules = await ctx.client().get<RuleView[]>(base(globals));

@@ -4,6 +4,9 @@ import type { Logger } from '../deploy/context.js';
 import type { AlertCondition, AlertRule, AlertState } from '../store/alerts.js';
 import type { WharfEvent } from '../store/events.js';
 import type { Store } from '../store/store.js';
+import { evaluateBackupAge } from './backup-age.js';
+import { CertificateChecks } from './certificate-rules.js';
+import { endpointKey, type CertificateTarget } from './certificates.js';
 import { Dispatcher, type Delivered, type DispatcherOptions } from './delivery.js';
 import { eventMatches, formatDuration, shortMetric, unitLabel, userUnitFactor } from './rules.js';
 import type { Notification, NotificationType } from './types.js';
@@ -16,8 +19,12 @@ export interface AlertEngineOptions {
   /** Absent until metrics are collected: metric rules then wait (event rules work regardless). */
   metrics?: MetricsReader;
   logger?: Logger;
-  /** How often metric rules are evaluated (WHARF_ALERTS_INTERVAL_MS; default 15 s). */
+  /** How often metric and backup-age rules are evaluated, and due certificates checked (WHARF_ALERTS_INTERVAL_MS; default 15 s). */
   intervalMs?: number;
+  /** How often each certificate is checked (WHARF_CERT_CHECK_INTERVAL_MS; default 1 h). */
+  certificateIntervalMs?: number;
+  /** Certificate targets a rule has besides its endpoints (the router's own, once it terminates TLS). */
+  certificateTargets?: (rule: AlertRule) => CertificateTarget[];
   /** The engine's only view of time (tests pass a fake). */
   now?: () => number;
   dispatcher?: DispatcherOptions;
@@ -54,18 +61,22 @@ export function stepMetricState(
 
 export function describeCondition(condition: AlertCondition): string {
   if (condition.type === 'event') return `on ${condition.events.join(', ')}`;
+  if (condition.type === 'backup_age') return `newest backup older than ${formatDuration(condition.maxAgeMs)}`;
+  if (condition.type === 'certificate') return `certificate of ${condition.endpoints.map(endpointKey).join(', ')} expires in < ${condition.days} days`;
   const unit = unitLabel(condition.metric);
   return `${shortMetric(condition.metric)} > ${condition.threshold}${unit}${condition.forMs > 0 ? ` for ${formatDuration(condition.forMs)}` : ''}`;
 }
 
 /**
  * Alerts: turns events into notifications for the event rules that match them, evaluates
- * metric rules on an interval (firing and resolving as `alert.fired` / `alert.resolved` events,
- * which notify the rule's channel), and delivers through the Dispatcher.
+ * metric and backup-age rules on an interval and checks certificates when due (firing and
+ * resolving as `alert.fired` / `alert.resolved` events, which notify the rule's channel), and
+ * delivers through the Dispatcher.
  */
 export class AlertEngine {
   readonly dispatcher: Dispatcher;
   readonly intervalMs: number;
+  readonly certificates: CertificateChecks;
   private readonly store: Store;
   private readonly metrics: MetricsReader | undefined;
   private readonly logger: Logger;
@@ -83,15 +94,27 @@ export class AlertEngine {
     this.now = options.now ?? Date.now;
     this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
     this.dispatcher = new Dispatcher(options.store, options.dispatcher);
+    this.certificates = new CertificateChecks({
+      store: this.store,
+      logger: this.logger,
+      now: this.now,
+      intervalMs: options.certificateIntervalMs,
+      extraTargets: options.certificateTargets,
+    });
   }
 
-  /** Options from the environment: WHARF_ALERTS_INTERVAL_MS. */
+  /** Options from the environment: WHARF_ALERTS_INTERVAL_MS, WHARF_CERT_CHECK_INTERVAL_MS. */
   static fromEnv(options: AlertEngineOptions, env: NodeJS.ProcessEnv = process.env): AlertEngine {
     const interval = Number(env.WHARF_ALERTS_INTERVAL_MS);
-    return new AlertEngine({ ...options, ...(Number.isFinite(interval) && interval > 0 ? { intervalMs: interval } : {}) });
+    const certificates = Number(env.WHARF_CERT_CHECK_INTERVAL_MS);
+    return new AlertEngine({
+      ...options,
+      ...(Number.isFinite(interval) && interval > 0 ? { intervalMs: interval } : {}),
+      ...(Number.isFinite(certificates) && certificates > 0 ? { certificateIntervalMs: certificates } : {}),
+    });
   }
 
-  /** Subscribes to events and starts the metric loop (when there is a metrics reader). */
+  /** Subscribes to events and starts the loop (metric rules wait for a metrics reader). */
   start(): this {
     this.stopped = false;
     this.unsubscribe = this.store.events.subscribe((event) => {
@@ -102,12 +125,13 @@ export class AlertEngine {
       this.handling.add(p);
       void p.finally(() => this.handling.delete(p));
     });
-    if (this.metrics) this.schedule();
+    this.schedule();
     return this;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.certificates.stop();
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.timer) clearTimeout(this.timer);
@@ -118,6 +142,8 @@ export class AlertEngine {
 
   /** Resolves once every event seen so far is handled and its deliveries (retries included) are done. */
   async idle(): Promise<void> {
+    while (this.handling.size > 0) await Promise.allSettled([...this.handling]);
+    await this.certificates.idle();
     while (this.handling.size > 0) await Promise.allSettled([...this.handling]);
     await this.dispatcher.idle();
   }
@@ -138,23 +164,44 @@ export class AlertEngine {
     return this.dispatcher.deliver(rule, notification, { retry: false });
   }
 
-  /** One pass over the metric rules (the loop calls it every interval; tests call it directly). */
+  /**
+   * One pass over the metric and backup-age rules, starting the certificate checks that are due
+   * (the loop calls it every interval; tests call it directly).
+   */
   evaluate(): void {
     const metrics = this.metrics;
-    if (!metrics) return;
     const now = this.now();
-    for (const rule of this.store.alerts.listRules({ kind: 'metric' })) {
-      if (!rule.enabled || rule.condition.type !== 'metric') continue;
-      try {
-        this.evaluateRule(rule, rule.condition, metrics, now);
-      } catch (error) {
-        this.logger.error({ err: error, ruleId: rule.id }, 'an alert rule could not be evaluated');
+    if (metrics) {
+      for (const rule of this.store.alerts.listRules({ kind: 'metric' })) {
+        if (!rule.enabled || rule.condition.type !== 'metric') continue;
+        try {
+          this.evaluateRule(rule, rule.condition, metrics, now);
+        } catch (error) {
+          this.logger.error({ err: error, ruleId: rule.id }, 'an alert rule could not be evaluated');
+        }
       }
+    }
+    this.evaluateBackupAge(now);
+    try {
+      this.certificates.run(this.store.alerts.listRules({ kind: 'certificate' }));
+    } catch (error) {
+      this.logger.error({ err: error }, 'certificate checks could not start');
     }
     // The delivery log is stamped with the wall clock, so it is pruned by the wall clock.
     if (Date.now() - this.lastPrune > 3_600_000) {
       this.lastPrune = Date.now();
       this.store.alerts.pruneDeliveries(this.lastPrune - DELIVERY_RETENTION_MS);
+    }
+  }
+
+  private evaluateBackupAge(now: number, projectId?: string): void {
+    for (const rule of this.store.alerts.listRules({ kind: 'backup_age', ...(projectId ? { projectId } : {}) })) {
+      if (!rule.enabled || rule.condition.type !== 'backup_age') continue;
+      try {
+        evaluateBackupAge(this.store, rule, rule.condition, this.instancesOf(rule), now);
+      } catch (error) {
+        this.logger.error({ err: error, ruleId: rule.id }, 'a backup-age rule could not be evaluated');
+      }
     }
   }
 
@@ -190,7 +237,7 @@ export class AlertEngine {
     this.timer.unref();
   }
 
-  /** The service instances a metric rule watches: its service (or all) in its environment (or all). */
+  /** The service instances a metric or backup-age rule watches: its service (or all) in its environment (or all). */
   private instancesOf(rule: AlertRule): string[] {
     const { projects } = this.store;
     const services = rule.serviceId ? [projects.getService(rule.serviceId)] : projects.listServices(rule.projectId);
@@ -227,6 +274,8 @@ export class AlertEngine {
 
   private onEvent(event: WharfEvent): void {
     if (this.stopped || !event.projectId) return;
+    // A fresh backup resolves a backup-age alert now, not at the next pass.
+    if (event.kind === 'backup.succeeded') this.evaluateBackupAge(this.now(), event.projectId);
     const rules = this.store.alerts.listRules({ projectId: event.projectId });
     for (const rule of rules) {
       if (!rule.enabled) continue;

@@ -70,6 +70,18 @@ export function parseDuration(input: string | number): number {
   return Math.round(total);
 }
 
+/** An age or a wait as people read it: `45s`, `12m`, `3h 5m`, `2d 4h`. */
+export function roughDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
+}
+
 export function formatDuration(ms: number): string {
   if (ms <= 0) return '0s';
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;

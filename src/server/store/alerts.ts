@@ -25,9 +25,19 @@ export type ChannelConfig =
   | { type: 'discord'; url: string }
   | { type: 'email'; to: string[]; from: string; smtp: SmtpConfig };
 
+/** An endpoint whose TLS certificate is checked: a handshake with `host` (also the SNI name). */
+export interface CertificateEndpoint {
+  host: string;
+  port: number;
+}
+
 export type AlertCondition =
   | { type: 'event'; events: string[] }
-  | { type: 'metric'; metric: MetricName; threshold: number; forMs: number; windowMs: number };
+  | { type: 'metric'; metric: MetricName; threshold: number; forMs: number; windowMs: number }
+  /** The newest successful backup of each database in scope is older than maxAgeMs, or there is none. */
+  | { type: 'backup_age'; maxAgeMs: number }
+  /** A certificate expires in fewer than `days` days, or its handshake fails. */
+  | { type: 'certificate'; endpoints: CertificateEndpoint[]; days: number };
 
 export interface AlertRule {
   id: string;
@@ -59,6 +69,19 @@ export interface AlertState {
   updatedAt: string;
 }
 
+/** The state of a rule for one target that is not a service instance (a certificate's `host:port`). */
+export interface AlertTargetState {
+  ruleId: string;
+  target: string;
+  state: 'ok' | 'firing';
+  firingSince: number | null;
+  /** Certificates: days left (negative once expired), null when the handshake failed. */
+  lastValue: number | null;
+  /** What the last check found, in words. */
+  detail: string | null;
+  checkedAt: number;
+}
+
 export type DeliveryStatus = 'delivered' | 'retrying' | 'failed';
 
 export interface AlertDelivery {
@@ -81,6 +104,7 @@ interface RuleRow {
   id: string; project_id: string; environment_id: string | null; service_id: string | null; name: string; kind: string;
   condition: string; channel_type: string; channel: string; channel_summary: string; enabled: number; created_at: string;
 }
+interface TargetStateRow { rule_id: string; target: string; state: string; firing_since: string | null; last_value: number | null; detail: string | null; checked_at: string }
 interface StateRow { rule_id: string; instance_id: string; state: string; breach_since: string | null; firing_since: string | null; last_value: number | null; updated_at: string }
 interface DeliveryRow {
   id: number; project_id: string; rule_id: string; notification_id: string; kind: string; channel_type: string; target: string;
@@ -143,6 +167,22 @@ export class AlertRepository {
       .run(state.ruleId, state.instanceId, state.state, iso(state.breachSince), iso(state.firingSince), state.lastValue, now());
   }
 
+  getTargetState(ruleId: string, target: string): AlertTargetState | null {
+    const row = this.db.prepare('SELECT * FROM alert_target_states WHERE rule_id = ? AND target = ?').get(ruleId, target) as TargetStateRow | undefined;
+    return row ? toTargetState(row) : null;
+  }
+
+  listTargetStates(ruleId: string): AlertTargetState[] {
+    return (this.db.prepare('SELECT * FROM alert_target_states WHERE rule_id = ? ORDER BY target').all(ruleId) as TargetStateRow[]).map(toTargetState);
+  }
+
+  saveTargetState(state: AlertTargetState): void {
+    this.db.prepare(`INSERT INTO alert_target_states (rule_id, target, state, firing_since, last_value, detail, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (rule_id, target) DO UPDATE SET state = excluded.state, firing_since = excluded.firing_since, last_value = excluded.last_value,
+      detail = excluded.detail, checked_at = excluded.checked_at`)
+      .run(state.ruleId, state.target, state.state, iso(state.firingSince), state.lastValue, state.detail, iso(state.checkedAt));
+  }
+
   recordDelivery(input: Omit<AlertDelivery, 'id' | 'at'>): AlertDelivery {
     const at = now();
     const info = this.db.prepare(`INSERT INTO alert_deliveries (project_id, rule_id, notification_id, kind, channel_type, target, attempt, status, status_code, duration_ms, error, at)
@@ -178,6 +218,11 @@ export class AlertRepository {
 const toState = (r: StateRow): AlertState => ({
   ruleId: r.rule_id, instanceId: r.instance_id, state: r.state as AlertStateName, breachSince: ms(r.breach_since), firingSince: ms(r.firing_since),
   lastValue: r.last_value, updatedAt: r.updated_at,
+});
+
+const toTargetState = (r: TargetStateRow): AlertTargetState => ({
+  ruleId: r.rule_id, target: r.target, state: r.state === 'firing' ? 'firing' : 'ok', firingSince: ms(r.firing_since), lastValue: r.last_value,
+  detail: r.detail, checkedAt: Date.parse(r.checked_at),
 });
 
 const toDelivery = (r: DeliveryRow): AlertDelivery => ({

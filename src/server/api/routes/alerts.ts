@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { WharfError } from '../../../core/errors.js';
 import { channelSummary, checkWebhookUrl, parseSmtpUrl } from '../../notify/channels.js';
 import { AlertEngine, describeCondition } from '../../notify/engine.js';
+import { endpointKey, parseEndpoint } from '../../notify/certificates.js';
 import { checkEventPattern, formatDuration, metricName, parseDuration } from '../../notify/rules.js';
 import type { AlertCondition, AlertDelivery, AlertRule, ChannelConfig } from '../../store/alerts.js';
 import type { Store } from '../../store/store.js';
@@ -48,15 +49,27 @@ const createBody = z
     for: duration.optional(),
     /** The window each value is averaged over (default 1m). */
     window: duration.optional(),
+    /** Backup-age rule: fire when the newest successful backup is older than this (e.g. 26h), or there is none. */
+    backupAge: duration.optional(),
+    /** Backup-age rule: only this database (default: every database of the project). */
+    database: z.string().max(100).optional(),
+    /** Certificate rule: endpoints whose TLS certificate is checked, `host` or `host:port` (443). */
+    certificate: z.union([z.string().max(300), z.array(z.string().max(300)).min(1).max(20)]).optional(),
+    /** Certificate rule: fire when fewer days than this remain (default 14). */
+    days: z.number().int().min(1).max(3650).optional(),
     channel: channelBody,
   })
-  .refine((b) => (b.event === undefined) !== (b.metric === undefined), { message: 'give either event or metric (not both)' })
+  .refine((b) => [b.event, b.metric, b.backupAge, b.certificate].filter((x) => x !== undefined).length === 1, { message: 'give one of event, metric, backupAge or certificate' })
   .refine((b) => b.metric === undefined || b.threshold !== undefined, { message: 'a metric rule needs a threshold', path: ['threshold'] });
 
 const conditionView = z.union([
   z.object({ type: z.literal('event'), events: z.array(z.string()) }),
   z.object({ type: z.literal('metric'), metric: z.string(), threshold: z.number(), for: z.string(), forMs: z.number(), windowMs: z.number() }),
+  z.object({ type: z.literal('backup_age'), maxAge: z.string(), maxAgeMs: z.number() }),
+  z.object({ type: z.literal('certificate'), endpoints: z.array(z.string()), days: z.number() }),
 ]);
+/** Certificate rules: the state per target; `daysLeft` null when the last check found no certificate. */
+const targetView = z.object({ target: z.string(), state: z.enum(['ok', 'firing']), since: z.string().nullable(), daysLeft: z.number().nullable(), detail: z.string().nullable(), checkedAt: z.string() });
 const stateView = z.object({ service: z.string(), environment: z.string(), state: z.enum(['ok', 'pending', 'firing']), since: z.string().nullable(), lastValue: z.number().nullable(), updatedAt: z.string() });
 const ruleView = z.object({
   id: z.string(),
@@ -68,7 +81,9 @@ const ruleView = z.object({
   channel: z.object({ type: z.enum(['webhook', 'slack', 'discord', 'email']), target: z.string() }),
   enabled: z.boolean(),
   createdAt: z.string(),
+  /** Metric and backup-age rules (lastValue: the metric in its unit, or the newest backup's age in hours). */
   states: z.array(stateView),
+  targets: z.array(targetView),
 });
 const createdView = ruleView.extend({
   /** Only when Wharf made the webhook's signing secret: shown this once, never again. */
@@ -94,7 +109,7 @@ const testView = z.object({ ok: z.boolean(), statusCode: z.number().nullable(), 
 function toView(store: Store, rule: AlertRule): z.infer<typeof ruleView> {
   const { projects } = store;
   const c = rule.condition;
-  const states = rule.condition.type === 'metric'
+  const states = c.type === 'metric' || c.type === 'backup_age'
     ? store.alerts.listStates(rule.id).map((s) => {
         const ctx = projects.describeInstance(s.instanceId);
         const since = s.state === 'firing' ? s.firingSince : s.state === 'pending' ? s.breachSince : null;
@@ -106,13 +121,29 @@ function toView(store: Store, rule: AlertRule): z.infer<typeof ruleView> {
     name: rule.name,
     environment: rule.environmentId ? projects.getEnvironment(rule.environmentId).name : null,
     service: rule.serviceId ? projects.getService(rule.serviceId).name : null,
-    condition: c.type === 'event' ? c : { type: 'metric', metric: c.metric, threshold: c.threshold, for: formatDuration(c.forMs), forMs: c.forMs, windowMs: c.windowMs },
+    condition: conditionOut(c),
     description: describeCondition(c),
     channel: { type: rule.channel.type, target: rule.channelSummary },
     enabled: rule.enabled,
     createdAt: rule.createdAt,
     states,
+    targets: store.alerts.listTargetStates(rule.id).map((t) => ({
+      target: t.target, state: t.state, since: t.firingSince === null ? null : new Date(t.firingSince).toISOString(), daysLeft: t.lastValue, detail: t.detail, checkedAt: new Date(t.checkedAt).toISOString(),
+    })),
   };
+}
+
+function conditionOut(c: AlertCondition): z.infer<typeof conditionView> {
+  switch (c.type) {
+    case 'event':
+      return c;
+    case 'metric':
+      return { type: 'metric', metric: c.metric, threshold: c.threshold, for: formatDuration(c.forMs), forMs: c.forMs, windowMs: c.windowMs };
+    case 'backup_age':
+      return { type: 'backup_age', maxAge: formatDuration(c.maxAgeMs), maxAgeMs: c.maxAgeMs };
+    case 'certificate':
+      return { type: 'certificate', endpoints: c.endpoints.map(endpointKey), days: c.days };
+  }
 }
 
 const deliveryOut = ({ projectId: _p, ...rest }: AlertDelivery) => rest;
@@ -143,10 +174,37 @@ function toCondition(body: z.infer<typeof createBody>): AlertCondition {
     if (events.length === 0) throw new WharfError('BAD_REQUEST', 'an event rule needs at least one event kind');
     return { type: 'event', events };
   }
+  if (body.backupAge !== undefined) {
+    const maxAgeMs = parseDuration(body.backupAge);
+    if (maxAgeMs < 60_000) throw new WharfError('BAD_REQUEST', `a backup age of ${formatDuration(maxAgeMs)} is too short to watch`, { hint: 'Give at least 1m; a daily schedule wants something like --backup-age 26h.' });
+    return { type: 'backup_age', maxAgeMs };
+  }
+  if (body.certificate !== undefined) {
+    const list = (Array.isArray(body.certificate) ? body.certificate : body.certificate.split(',')).map((e) => e.trim()).filter(Boolean);
+    if (list.length === 0) throw new WharfError('BAD_REQUEST', 'a certificate rule needs an endpoint', { hint: 'e.g. --certificate api.example.com or api.example.com:8443.' });
+    const endpoints = [...new Map(list.map(parseEndpoint).map((e) => [endpointKey(e), e])).values()];
+    return { type: 'certificate', endpoints, days: body.days ?? 14 };
+  }
   const forMs = body.for === undefined ? 0 : parseDuration(body.for);
   const windowMs = body.window === undefined ? 60_000 : parseDuration(body.window);
   if (windowMs < 1000) throw new WharfError('BAD_REQUEST', 'the averaging window must be at least 1s');
   return { type: 'metric', metric: metricName(body.metric!), threshold: body.threshold!, forMs, windowMs };
+}
+
+/** Which scope each kind of rule takes. */
+function checkScope(body: z.infer<typeof createBody>): void {
+  if (body.database !== undefined && body.backupAge === undefined) {
+    throw new WharfError('BAD_REQUEST', 'a database is only the scope of a backup-age rule', { hint: 'Use --service for event and metric rules.' });
+  }
+  if (body.backupAge !== undefined && body.database !== undefined && body.service !== undefined) {
+    throw new WharfError('BAD_REQUEST', 'give the database once: --database NAME (not --service too)');
+  }
+  if (body.days !== undefined && body.certificate === undefined) {
+    throw new WharfError('BAD_REQUEST', 'days only applies to a certificate rule', { hint: 'e.g. --certificate api.example.com --days 14.' });
+  }
+  if (body.certificate !== undefined && (body.service !== undefined || body.environment !== undefined)) {
+    throw new WharfError('BAD_REQUEST', 'a certificate rule watches an endpoint, not a service or an environment', { hint: 'Leave out --service and --environment: the rule is the project\'s.' });
+  }
 }
 
 export function alertRoutes(app: Hono, deps: ApiDeps): void {
@@ -166,16 +224,24 @@ export function alertRoutes(app: Hono, deps: ApiDeps): void {
     return c.json(store.alerts.listRules({ projectId: project.id }).map((r) => toView(store, r)));
   });
 
-  registry.add({ method: 'post', path: ALERTS, summary: 'Create an alert rule: an event pattern or a metric threshold, and a channel (webhook, slack, discord, email)', body: createBody, response: createdView });
+  registry.add({ method: 'post', path: ALERTS, summary: "Create an alert rule: an event pattern, a metric threshold, a backup age or a certificate's expiry, and a channel (webhook, slack, discord, email)", body: createBody, response: createdView });
   app.post(ALERTS, async (c) => {
     const project = resolveProject(store, c.req.param('project')!);
     const body = await jsonBody(c, createBody);
     const environment = body.environment ? store.projects.findEnvironment(project.id, body.environment) : null;
     if (body.environment && !environment) throw new WharfError('NOT_FOUND', `environment '${body.environment}' does not exist in project '${project.name}'`);
-    const service = body.service ? store.projects.findService(project.id, body.service) : null;
-    if (body.service && !service) {
-      const names = store.projects.listServices(project.id).map((s) => s.name);
-      throw new WharfError('NOT_FOUND', `service '${body.service}' does not exist in project '${project.name}'`, { hint: names.length ? `Services: ${names.join(', ')}.` : 'Deploy one with `wharf up`.' });
+    checkScope(body);
+    const serviceName = body.database ?? body.service;
+    const service = serviceName ? store.projects.findService(project.id, serviceName) : null;
+    if (serviceName && !service) {
+      const names = store.projects.listServices(project.id).filter((s) => body.database === undefined || s.kind === 'database').map((s) => s.name);
+      const what = body.database !== undefined ? 'database' : 'service';
+      throw new WharfError('NOT_FOUND', `${what} '${serviceName}' does not exist in project '${project.name}'`, {
+        hint: names.length ? `${what === 'database' ? 'Databases' : 'Services'}: ${names.join(', ')}.` : what === 'database' ? 'Add one with `wharf add postgres`.' : 'Deploy one with `wharf up`.',
+      });
+    }
+    if (body.backupAge !== undefined && service && service.kind !== 'database') {
+      throw new WharfError('BAD_REQUEST', `'${service.name}' is a ${service.kind} service, not a database: it has no backups`, { hint: 'Name a database with --database, or leave it out to watch every database of the project.' });
     }
     const condition = toCondition(body);
     const { channel, generatedSecret } = toChannel(body.channel);
