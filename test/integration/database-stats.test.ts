@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DatabaseProvider, DatabaseSpec, DatabaseStats } from '../../src/core/database.js';
 import { isWharfError } from '../../src/core/errors.js';
+import { createMongoProvider } from '../../src/server/databases/mongo/index.js';
 import { createMysqlProvider } from '../../src/server/databases/mysql/index.js';
 import { startServer, type RunningServer } from '../../src/server/databases/mysql/test-server.js';
 import { findBinary, runTool, toolEnv } from '../../src/server/databases/mysql/tools.js';
@@ -144,6 +145,21 @@ describe('MySQL stats', { skip: await unavailable(mysql), timeout: 180_000 }, ()
         const inserts = Array.from({ length: 50 }, (_, batch) => `INSERT INTO filler (id, pad) SELECT id + ${batch * 1000} * 10, pad FROM (SELECT id, pad FROM seed) s;`).join('\n');
         await run([client, ...args, '-e', `CREATE TABLE seed (id INT, pad TEXT); INSERT INTO seed VALUES ${rows}; CREATE TABLE filler (id INT PRIMARY KEY, pad TEXT) ENGINE=InnoDB; ${inserts}`], env);
       },
+    });
+  });
+});
+
+const mongo = createMongoProvider();
+describe('Mongo stats', { skip: await unavailable(mongo), timeout: 180_000 }, () => {
+  test('serverStatus connections (minus the probe) and dbStats data + index size of the user databases', async () => {
+    const spec = await newSpec(mongo, 'mongostats');
+    const mongosh = findBinary(['mongosh']) ?? 'mongosh';
+    const url = mongo.variables(spec).MONGO_URL!;
+    await story(mongo, spec, {
+      // The sleep is the client's: the server sees an idle connection, closed when mongosh is stopped.
+      hold: () => hold([mongosh, url, '--quiet', '--norc', '--eval', 'sleep(120000)'], {}),
+      write: async () =>
+        void (await run([mongosh, url, '--quiet', '--norc', '--eval', "db.getSiblingDB('filler').items.insertMany(Array.from({ length: 20000 }, (_, i) => ({ i, pad: 'x'.repeat(200) })))"], {})),
     });
   });
 });
