@@ -1,12 +1,19 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
+import { appendFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { parseDrainTarget, redactDrainUrl } from '../../src/core/drains.js';
+import type { DrainRecord } from '../../src/server/drains/record.js';
+import { senderFor } from '../../src/server/drains/senders.js';
 import { DrainService } from '../../src/server/drains/service.js';
+import { parseOctetCounting } from '../../src/server/drains/syslog.js';
 import type { ShipperOptions } from '../../src/server/drains/shipper.js';
 import { LogIndexer } from '../../src/server/logstore/indexer.js';
 import { Store } from '../../src/server/store/store.js';
@@ -204,4 +211,77 @@ test('delivery goes on after a restart from the saved cursor; a scoped drain get
   const failed = await drains.test(gone);
   assert.equal(failed.ok, false);
   assert.match(failed.error ?? '', /ECONNREFUSED/);
+});
+
+const record = (id: number, message: string): DrainRecord => ({
+  id, timestamp: new Date().toISOString(), t: Date.now(), project: 'shop', environment: 'production', service: 'web', deployment: 'dep_0123456789abcdef',
+  replica: 'rep_00000000aaaaaaaa', source: 'runtime', stream: 'out', level: 'info', message, fields: null,
+});
+
+/** A self-signed certificate for localhost and 127.0.0.1 (made with openssl, argv only), or null without openssl. */
+async function selfSigned(dir: string): Promise<{ key: Buffer; cert: Buffer } | null> {
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  try {
+    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert], { timeout: 20_000 });
+  } catch {
+    return null;
+  }
+  return { key: await readFile(key), cert: await readFile(cert) };
+}
+
+test('syslog over TLS verifies the certificate and sends octet-counted frames; over UDP one message a datagram', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-drains-tls-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const pair = await selfSigned(dir);
+  if (!pair) return t.skip('openssl is not installed: no certificate to test TLS with');
+  const received: string[] = [];
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer({ key: pair.key, cert: pair.cert }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    let rest: Buffer = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      const parsed = parseOctetCounting(Buffer.concat([rest, d]));
+      received.push(...parsed.messages);
+      rest = parsed.rest;
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve());
+  }));
+  const port = (server.address() as AddressInfo).port;
+  const target = parseDrainTarget({ url: `syslog+tls://localhost:${port}`, token: 'tls-token' });
+
+  // Without trusting the certificate, nothing is sent.
+  const untrusting = senderFor(target, 5_000);
+  const refused = await untrusting.send([record(1, 'never')]);
+  untrusting.close();
+  assert.equal(refused.ok, false);
+  assert.match(refused.error ?? '', /SELF_SIGNED|self.signed|DEPTH_ZERO/i);
+
+  const sender = senderFor(target, 5_000, { ca: pair.cert });
+  t.after(() => sender.close());
+  assert.equal((await sender.send([record(1, 'first'), record(2, 'second')])).ok, true);
+  assert.equal((await sender.send([record(3, 'third')])).ok, true);
+  await waitFor(() => received.length === 3, { timeoutMs: 5_000, what: () => `3 messages over TLS (got ${received.length})` });
+  assert.deepEqual(received.map((m) => m.split('] ').at(-1)), ['first', 'second', 'third']);
+  assert.ok(received.every((m) => m.startsWith('<14>1 ') && m.includes('[auth@32473 token="tls-token"]')), received[0]);
+
+  const datagrams: string[] = [];
+  const udp = dgram.createSocket('udp4');
+  udp.on('message', (m) => datagrams.push(m.toString('utf8')));
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => udp.close(() => resolve())));
+  const udpSender = senderFor(parseDrainTarget({ url: `syslog+udp://127.0.0.1:${udp.address().port}`, facility: 'local7' }), 5_000);
+  t.after(() => udpSender.close());
+  assert.equal((await udpSender.send([record(1, 'over udp'), record(2, 'x'.repeat(20_000))])).ok, true);
+  await waitFor(() => datagrams.length === 2, { timeoutMs: 5_000, what: () => `2 datagrams (got ${datagrams.length})` });
+  // local7 (23) × 8 + info (6) = 190; no length prefix; a long line cut to 8 KiB.
+  assert.match(datagrams[0]!, /^<190>1 \S+ shop\.production web rep_00000000aaaaaaaa runtime \[wharf@32473 [^\]]*\] over udp$/);
+  assert.ok(Buffer.byteLength(datagrams[1]!) <= 8 * 1024 && Buffer.byteLength(datagrams[1]!) > 8 * 1024 - 100, String(Buffer.byteLength(datagrams[1]!)));
 });

@@ -29,13 +29,14 @@ export const SEND_TIMEOUT_MS = 15_000;
 export const MAX_STREAM_MESSAGE_BYTES = 64 * 1024;
 export const MAX_DATAGRAM_BYTES = 8 * 1024;
 
-export function senderFor(target: DrainTarget, timeoutMs = SEND_TIMEOUT_MS): DrainSender {
+/** `tls`: extra TLS options (tests give their own CA; by default Node's CA list is used). */
+export function senderFor(target: DrainTarget, timeoutMs = SEND_TIMEOUT_MS, tlsOptions: tls.ConnectionOptions = {}): DrainSender {
   switch (target.transport) {
     case 'http':
       return new HttpSender(target, timeoutMs);
     case 'syslog+tcp':
     case 'syslog+tls':
-      return new SyslogStreamSender(target, timeoutMs);
+      return new SyslogStreamSender(target, timeoutMs, tlsOptions);
     case 'syslog+udp':
       return new SyslogUdpSender(target, timeoutMs);
   }
@@ -106,14 +107,18 @@ export class SyslogStreamSender implements DrainSender {
   private socket: net.Socket | null = null;
   private readonly facility: number;
 
-  constructor(private readonly target: DrainTarget, private readonly timeoutMs: number) {
+  constructor(
+    private readonly target: DrainTarget,
+    private readonly timeoutMs: number,
+    private readonly tlsOptions: tls.ConnectionOptions = {},
+  ) {
     this.facility = SYSLOG_FACILITIES[target.facility];
   }
 
   private connect(): Promise<net.Socket> {
     const { host, port } = this.target;
     return new Promise((resolve, reject) => {
-      const socket = this.target.transport === 'syslog+tls' ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+      const socket = this.target.transport === 'syslog+tls' ? tls.connect({ ...this.tlsOptions, host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
       const event = this.target.transport === 'syslog+tls' ? 'secureConnect' : 'connect';
       const timer = setTimeout(() => {
         socket.destroy();
