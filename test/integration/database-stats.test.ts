@@ -9,7 +9,7 @@ import { isWharfError } from '../../src/core/errors.js';
 import { createMongoProvider } from '../../src/server/databases/mongo/index.js';
 import { createMysqlProvider } from '../../src/server/databases/mysql/index.js';
 import { startServer, type RunningServer } from '../../src/server/databases/mysql/test-server.js';
-import { findBinary, runTool, toolEnv } from '../../src/server/databases/mysql/tools.js';
+import { findBinary, runTool, toolEnv } from '../../src/server/databases/tools.js';
 import { createPostgresProvider } from '../../src/server/databases/postgres/postgres-provider.js';
 import { createRedisProvider } from '../../src/server/databases/redis/index.js';
 import { freePort } from '../../src/server/ports.js';

@@ -8,7 +8,7 @@ import type { DatabaseSpec } from '../../src/core/database.js';
 import { isWharfError } from '../../src/core/errors.js';
 import { freePort } from '../../src/server/ports.js';
 import { createMysqlProvider } from '../../src/server/databases/mysql/index.js';
-import { findBinary, runTool, toolEnv } from '../../src/server/databases/mysql/tools.js';
+import { findBinary, runTool, toolEnv } from '../../src/server/databases/tools.js';
 import { startServer, type RunningServer } from '../../src/server/databases/mysql/test-server.js';
 import { waitFor } from '../../src/server/runtimes/contract-helpers.js';
 

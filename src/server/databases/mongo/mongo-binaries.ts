@@ -1,4 +1,4 @@
-import { requireBinary } from '../mysql/tools.js';
+import { requireBinary } from '../tools.js';
 
 export const MONGO_INSTALL_HINT =
   "MongoDB is not in Debian's archive: add MongoDB's own apt repository (https://www.mongodb.com/docs/manual/tutorial/install-mongodb-on-debian/) and apt-get install mongodb-org-server mongodb-mongosh mongodb-database-tools (or the mongodb-org metapackage).";

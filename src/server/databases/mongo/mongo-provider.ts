@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, DatabaseStats, ServerCommand } from '../../../core/database.js';
 import { WharfError } from '../../../core/errors.js';
 import { generateSecret } from '../../variables/generate.js';
-import { fileDigest, runTool, toolEnv, withPrivateDir, writePrivateFile } from '../mysql/tools.js';
+import { fileDigest, runTool, toolEnv, withPrivateDir, writePrivateFile } from '../tools.js';
 import { mongoBinaries } from './mongo-binaries.js';
 import { mongoConfigFile, mongoDbPath, mongodConfig, toolsConfig } from './mongo-config.js';
 import { authenticated, mongoAccount, mongoScript } from './mongo-shell.js';

@@ -1,6 +1,6 @@
 import type { DatabaseSpec } from '../../../core/database.js';
 import { WharfError } from '../../../core/errors.js';
-import { runTool, toolEnv } from '../mysql/tools.js';
+import { runTool, toolEnv } from '../tools.js';
 
 // Scripts run in mongosh against one server. The credentials reach the script as environment
 // variables (mongosh is Node.js: process.env), never in argv; the script itself carries no

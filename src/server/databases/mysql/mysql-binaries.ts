@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { findBinary, requireBinary } from './tools.js';
+import { findBinary, requireBinary } from '../tools.js';
 
 // MariaDB's names first (Debian ships MariaDB), MySQL's as the fallback.
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { DatabaseSpec } from '../../../core/database.js';
 import { WharfError } from '../../../core/errors.js';
 import { clientOptions, mysqlSocket } from './mysql-config.js';
-import { runTool, toolEnv, withPrivateDir, writePrivateFile, type ToolOutput } from './tools.js';
+import { runTool, toolEnv, withPrivateDir, writePrivateFile, type ToolOutput } from '../tools.js';
 
 // Running SQL as root through the server's unix socket: the password goes in a 0600 option file
 // (--defaults-file, so no system-wide my.cnf gets a say), the SQL through stdin from a 0600 file,

@@ -6,7 +6,7 @@ import { generateSecret } from '../../variables/generate.js';
 import { mysqlBinaries } from './mysql-binaries.js';
 import { accessDenied, asRoot, mysqlCredentials, rootQuery, sqlFailure } from './mysql-client.js';
 import { clientOptions, databaseNameFor, mysqlConfigFile, mysqlDataDir, mysqlTmpDir, serverConfig, sqlIdent, sqlString } from './mysql-config.js';
-import { fileDigest, runTool, runningAsRoot, toolEnv, writePrivateFile } from './tools.js';
+import { fileDigest, runTool, runningAsRoot, toolEnv, writePrivateFile } from '../tools.js';
 
 // MariaDB (or MySQL) from the system's binaries. One server per database: root (socket and
 // loopback, with a password) administers it; services get an app user with every privilege on

@@ -1,5 +1,5 @@
 import { WharfError } from '../../../core/errors.js';
-import { runTool, toolEnv, withPrivateDir, writePrivateFile } from '../mysql/tools.js';
+import { runTool, toolEnv, withPrivateDir, writePrivateFile } from '../tools.js';
 import path from 'node:path';
 
 // Talking to a Redis server through redis-cli: the password travels in REDISCLI_AUTH (or, for a

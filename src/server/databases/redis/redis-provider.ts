@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, DatabaseStats, ServerCommand } from '../../../core/database.js';
 import { WharfError } from '../../../core/errors.js';
 import { generateSecret } from '../../variables/generate.js';
-import { fileDigest, requireBinary, runTool, toolEnv, writePrivateFile } from '../mysql/tools.js';
+import { fileDigest, requireBinary, runTool, toolEnv, writePrivateFile } from '../tools.js';
 import { redisConfig, redisConfigFile, redisDataDir } from './redis-config.js';
 import { keyspaceCounts, parseInfo, redisCliArgv, redisCliEnv, redisCommand, redisInfo, type RedisTarget } from './redis-cli.js';
 import { restoreRdbIntoLiveServer } from './redis-restore.js';

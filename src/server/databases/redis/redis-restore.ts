@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WharfError } from '../../../core/errors.js';
 import { freePort } from '../../ports.js';
-import { toolEnv, writePrivateFile } from '../mysql/tools.js';
+import { toolEnv, writePrivateFile } from '../tools.js';
 import { redisConfig } from './redis-config.js';
 import { redisCommand, redisCommandWithSecret, redisInfo, type RedisTarget } from './redis-cli.js';
 

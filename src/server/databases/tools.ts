@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { WharfError } from '../../../core/errors.js';
-import { runCommand } from '../../exec/run-command.js';
+import { WharfError } from '../../core/errors.js';
+import { runCommand } from '../exec/run-command.js';
 
 // Small helpers the Redis, MySQL and Mongo providers share: finding a tool's binary, running a
 // tool to completion with its output captured (through runCommand), feeding a file to a tool's
