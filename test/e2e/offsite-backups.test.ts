@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isWharfError } from '../../src/core/errors.js';
+import type { RemoteCopyView } from '../../src/core/backup-remote.js';
 import { createRedisProvider } from '../../src/server/databases/redis/index.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { httpRequest, parseJson, REPO, startWharf, waitFor, type CliResult, type Wharf } from '../helpers/wharf.js';
@@ -23,22 +24,13 @@ const unavailable = await createRedisProvider()
   );
 if (unavailable && process.env.CI === 'true') test('redis-server is installed (required under CI)', () => assert.fail(unavailable));
 
-interface RemoteCopy {
-  status: 'pending' | 'uploaded' | 'failed';
-  bucket: string | null;
-  key: string | null;
-  error: string | null;
-  attempts: number;
-  nextAttemptAt: string | null;
-  uploadedAt: string | null;
-}
 interface BackupView {
   id: string;
   kind: string;
   status: string;
   bytes: number;
   sha256: string;
-  remote: RemoteCopy | null;
+  remote: RemoteCopyView | null;
 }
 
 describe('off-site backups', { skip: unavailable ?? false, timeout: 300_000 }, () => {
@@ -91,7 +83,7 @@ describe('off-site backups', { skip: unavailable ?? false, timeout: 300_000 }, (
 
   const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-  async function waitForRemote(id: string, status: RemoteCopy['status'], what = `${id} to be ${status} off-site`): Promise<BackupView> {
+  async function waitForRemote(id: string, status: RemoteCopyView['status'], what = `${id} to be ${status} off-site`): Promise<BackupView> {
     let last: BackupView | undefined;
     await waitFor(
       async () => {

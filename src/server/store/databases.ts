@@ -1,4 +1,4 @@
-import type { RemoteCopyStatus } from '../../core/backup-remote.js';
+import type { RemoteCopyStatus, RemoteCopyView } from '../../core/backup-remote.js';
 import type { DatabaseEngine } from '../../core/database.js';
 import type { Db } from './database.js';
 import { newId, now } from './ids.js';
@@ -48,15 +48,9 @@ export interface BackupRecord {
   remote: RemoteCopy | null;
 }
 
-export interface RemoteCopy {
-  status: RemoteCopyStatus;
+/** The API's view of a copy, and the endpoint it went to (to find it again after a bucket change). */
+export interface RemoteCopy extends RemoteCopyView {
   endpoint: string | null;
-  bucket: string | null;
-  key: string | null;
-  error: string | null;
-  attempts: number;
-  nextAttemptAt: string | null;
-  uploadedAt: string | null;
 }
 
 interface DbRow {
