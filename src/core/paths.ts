@@ -21,6 +21,8 @@ export interface WharfPaths {
   backups: string;
   logs: string;
   accessLog: string;
+  /** The router's per-10 s request aggregates, read by the metrics collector. */
+  trafficLog: string;
   cliConfig: string;
 }
 
@@ -42,6 +44,7 @@ export function wharfPaths(home = process.env.WHARF_HOME ?? path.join(os.homedir
     backups: path.join(home, 'backups'),
     logs,
     accessLog: path.join(logs, 'router', 'access.log'),
+    trafficLog: path.join(logs, 'router', 'traffic.log'),
     cliConfig: process.env.WHARF_CONFIG ?? path.join(home, 'config.json'),
   };
 }

@@ -9,6 +9,8 @@ import { PrivateListeners } from './private.js';
 import { Proxy } from './proxy.js';
 import { RouteTableStore } from './route-table.js';
 import { TargetRegistry } from './targets.js';
+import { TrafficCounter } from './traffic.js';
+import { TrafficLog } from './traffic-log.js';
 import { UpgradeProxy } from './upgrade.js';
 import { wharfVersion } from './version.js';
 
@@ -28,7 +30,8 @@ async function main(): Promise<void> {
   const table = new RouteTableStore(registry, paths.routerTable);
   const loaded = table.loadPersisted();
   const accessLog = new AccessLog(paths.accessLog);
-  const proxy = new Proxy(table, registry, accessLog, { upstreamTimeoutMs, listenPort: port });
+  const traffic = new TrafficCounter(new TrafficLog(paths.trafficLog));
+  const proxy = new Proxy(table, registry, accessLog, traffic, { upstreamTimeoutMs, listenPort: port });
   const upgrades = new UpgradeProxy(table, registry, port);
 
   const privateListeners = new PrivateListeners(table, proxy, upgrades, log);
@@ -90,6 +93,8 @@ async function main(): Promise<void> {
     upgrades.destroyAll();
     registry.closeAll();
     await accessLog.close();
+    // The open bucket too: a restart loses no counted request.
+    await traffic.close();
     removeOwnPidFile(paths.routerPidFile);
     process.stdout.write(
       JSON.stringify({ time: new Date().toISOString(), msg: 'router stopped', signal, waitedMs: Date.now() - started }) + '\n',

@@ -4,6 +4,7 @@ import { sendError, type RouterErrorKind } from './error-pages.js';
 import { downstreamHeaders, upstreamHeaders } from './headers.js';
 import { normalizeHost, type LiveRoute, type RouteTableStore } from './route-table.js';
 import type { Target, TargetRegistry } from './targets.js';
+import type { TrafficCounter } from './traffic.js';
 import type { UpstreamHandler } from './upstream.js';
 
 // The hot path. Each request is one Exchange: an upstream handler (upstream.ts) that writes the
@@ -22,6 +23,7 @@ export class Proxy {
     readonly table: RouteTableStore,
     readonly registry: TargetRegistry,
     readonly accessLog: AccessLog,
+    readonly traffic: TrafficCounter,
     readonly options: ProxyOptions,
   ) {}
 
@@ -80,6 +82,7 @@ export class Proxy {
     bytesOut: number,
     privatePort: number | null = null,
   ): void {
+    this.traffic.count(target, status, start, bytesOut);
     this.accessLog.write({
       host,
       method: req.method ?? '',

@@ -1,9 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { copyExample, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
 
-// Real Wharf with a 1 s metrics tick: requests through the router show up in `wharf metrics`,
-// with the 404s as status_4xx, next to the replica's CPU and memory.
+// Real Wharf with a 1 s metrics tick: requests through the router show up in `wharf metrics`
+// (the router counts them per 10 s bucket in traffic.log, the collector reads that), exactly,
+// with the 404s as status_4xx and the 503s as status_5xx, next to the replica's CPU and memory.
 
 const HOST = 'web-production.localhost';
 let wharf: Wharf;
@@ -35,23 +38,47 @@ async function metrics(args: string[] = []): Promise<MetricsJson> {
 const total = (m: MetricsJson, name: string) =>
   m.services.find((s) => s.service === 'web')!.series.find((s) => s.name === name)!.points.reduce((sum, p) => sum + p.value * 10, 0);
 
+const series = (m: MetricsJson, name: string) => m.services.find((s) => s.service === 'web')!.series.find((s) => s.name === name)!.points;
+
 test('requests through the router appear as requests/s and status classes; CPU and memory of the replica', async () => {
   for (let i = 0; i < 20; i++) assert.equal((await wharf.get(HOST, '/')).status, 200);
   for (let i = 0; i < 5; i++) assert.equal((await wharf.get(HOST, '/no-such-page')).status, 404);
+  // Two slow ones: the latency percentiles must see them.
+  for (let i = 0; i < 2; i++) assert.equal((await wharf.get(HOST, '/slow?ms=300')).status, 200);
+  // The example answers 503 on /api/health while a file `unhealthy` is in its folder: three 5xx
+  // through the router (the liveness probe goes to the replica directly, and the flag is gone at once).
+  const [replica] = readdirSync(path.join(wharf.home, 'run', 'replicas'));
+  const release = (JSON.parse(readFileSync(path.join(wharf.home, 'run', 'replicas', replica!, 'spec.json'), 'utf8')) as { cwd: string }).cwd;
+  const flag = path.join(release, 'unhealthy');
+  writeFileSync(flag, '');
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await wharf.get(HOST, '/api/health')).status, 503);
+  } finally {
+    rmSync(flag, { force: true });
+  }
 
   let last: MetricsJson | null = null;
   await waitFor(
     async () => {
       last = await metrics();
-      return total(last, 'status_4xx') >= 5 && total(last, 'requests_per_second') >= 25 && total(last, 'memory_bytes') > 0 && last.services[0]!.series.some((x) => x.name === 'cpu_percent' && x.points.length > 0);
+      return total(last, 'requests_per_second') >= 30 && total(last, 'memory_bytes') > 0 && last.services[0]!.series.some((x) => x.name === 'cpu_percent' && x.points.length > 0);
     },
     { timeoutMs: 30_000, intervalMs: 500, what: () => `metrics with the requests: ${JSON.stringify(last)?.slice(0, 2000)}` },
   );
   const m = last!;
+  // Exact: counted by the router, not sampled (health checks go to the replica directly).
+  assert.equal(Math.round(total(m, 'requests_per_second')), 30);
+  assert.equal(Math.round(total(m, 'status_2xx')), 22);
   assert.equal(Math.round(total(m, 'status_4xx')), 5);
-  assert.ok(Math.round(total(m, 'status_2xx')) >= 20, 'the 200s (health checks go to the replica directly, not through the router)');
-  const latency = m.services[0]!.series.find((s) => s.name === 'latency_p99_ms')!.points;
-  assert.ok(latency.length > 0 && latency.every((p) => p.value >= 0));
+  assert.equal(Math.round(total(m, 'status_5xx')), 3);
+  assert.ok(series(m, 'error_rate').some((p) => p.value > 0));
+  // The slow requests slept 300 ms: the p99 of their bucket is there (bins are ~2 % wide), and
+  // no percentile is negative or absurd.
+  const p99 = series(m, 'latency_p99_ms');
+  assert.ok(p99.some((p) => p.value >= 290 && p.value < 5_000), `p99: ${JSON.stringify(p99)}`);
+  for (const name of ['latency_p50_ms', 'latency_p95_ms', 'latency_p99_ms']) {
+    assert.ok(series(m, name).every((p) => p.value > 0 && p.value < 5_000), `${name}: ${JSON.stringify(series(m, name))}`);
+  }
   const memory = m.services[0]!.series.find((s) => s.name === 'memory_bytes')!.points;
   assert.ok(memory.at(-1)!.value > 10 * 1024 * 1024, `a node app's memory: ${memory.at(-1)!.value}`);
 

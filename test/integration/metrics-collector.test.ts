@@ -5,6 +5,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReplicaStatus } from '../../src/core/runtime.js';
+import { LATENCY_GROWTH, LATENCY_MIN_MS, latencyBin } from '../../src/core/latency-histogram.js';
 import { MetricsCollector } from '../../src/server/metrics/collector.js';
 import { MetricsStore } from '../../src/server/metrics/metrics-store.js';
 import { waitFor } from '../helpers/wharf.js';
@@ -26,7 +27,7 @@ let dir: string;
 let app: ChildProcess;
 let store: MetricsStore;
 let collector: MetricsCollector;
-const accessLog = () => path.join(dir, 'access.log');
+const trafficLog = () => path.join(dir, 'traffic.log');
 
 function status(pid: number): ReplicaStatus {
   const now = new Date().toISOString();
@@ -50,8 +51,8 @@ before(async () => {
   collector = new MetricsCollector({
     store,
     runtime: { list: async () => [status(app.pid!)] },
-    replicas: () => [{ id: 'rep-1', instanceId: 'inst-1', routed: true }],
-    accessLog: accessLog(),
+    replicas: () => [{ id: 'rep-1', instanceId: 'inst-1', routed: true }, { id: 'rep-2', instanceId: 'inst-1', routed: true }],
+    trafficLog: trafficLog(),
     intervalMs: 500,
   });
 });
@@ -87,22 +88,30 @@ test('CPU % and memory of a whole process group, per replica and for the service
   assert.ok(store.average('inst-1', 'memory_bytes', 60_000)! > 40 * 1024 * 1024);
 });
 
-test('requests from the access log: per service, rates per status class, percentiles', async () => {
-  const record = (status: number, durationMs: number, target: string | null = 'rep-1') =>
-    JSON.stringify({ time: new Date().toISOString(), host: 'web.localhost', method: 'GET', path: '/', status, durationMs, target, bytesOut: 100 }) + '\n';
-  appendFileSync(accessLog(), [record(200, 5), record(200, 7), record(404, 1), record(500, 50), record(200, 1, 'unknown')].join(''));
+test('requests from the traffic log: per service, rates per status class, percentiles; replicas merged', async () => {
+  // Lines as the router writes them: one per replica and 10 s bucket, the bucket that just ended.
+  const time = new Date(Math.floor(Date.now() / 10_000) * 10_000 - 10_000).toISOString();
+  const bins = (...ms: number[]) => ms.map((d) => [latencyBin(d), 1]);
+  const line = (target: string, status: Record<string, number>, durations: number[]) =>
+    JSON.stringify({
+      time, seconds: 10, target, requests: durations.length, status: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, ...status },
+      bytesOut: 100 * durations.length, latency: { minMs: LATENCY_MIN_MS, growth: LATENCY_GROWTH, bins: bins(...durations) },
+    }) + '\n';
+  appendFileSync(trafficLog(), [line('rep-1', { '2xx': 2, '4xx': 1 }, [5, 7, 1]), line('rep-2', { '5xx': 1 }, [50]), line('unknown', { '2xx': 1 }, [1])].join(''));
   await waitFor(() => rows('requests_per_second').reduce((s, r) => s + r.value * 10, 0) >= 4, { timeoutMs: 10_000, what: 'request points' });
   const sum = (name: string) => Math.round(rows(name).reduce((s, r) => s + r.value * 10, 0));
-  assert.equal(sum('requests_per_second'), 4, 'the record of an unknown replica is not counted');
+  assert.equal(sum('requests_per_second'), 4, 'the line of an unknown replica is not counted');
   assert.equal(sum('status_2xx'), 2);
   assert.equal(sum('status_4xx'), 1);
   assert.equal(sum('status_5xx'), 1);
   assert.equal(sum('bytes_out_per_second'), 400);
-  assert.ok(rows('latency_p99_ms').some((r) => r.value === 50));
-  assert.ok(rows('error_rate').some((r) => r.value > 0));
+  const p99 = rows('latency_p99_ms').find((r) => r.value > 0)!;
+  assert.ok(Math.abs(p99.value - 50) / 50 < 0.011, `p99 ${p99.value} from both replicas' histograms (exact: 50)`);
+  assert.equal(p99.samples, 4);
+  assert.ok(rows('error_rate').some((r) => Math.abs(r.value - 0.25) < 1e-9));
   // More lines later are read from the saved offset, not counted twice.
-  appendFileSync(accessLog(), record(301, 3));
-  await waitFor(() => sum('status_3xx') === 1, { timeoutMs: 10_000, what: 'the appended record' });
+  appendFileSync(trafficLog(), line('rep-1', { '3xx': 1 }, [3]));
+  await waitFor(() => sum('status_3xx') === 1, { timeoutMs: 10_000, what: 'the appended line' });
   assert.equal(sum('requests_per_second'), 5);
-  assert.equal(JSON.parse(store.getState('access-log:position')!).offset > 0, true);
+  assert.equal(JSON.parse(store.getState('traffic-log:position')!).offset > 0, true);
 });

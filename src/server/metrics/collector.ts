@@ -1,13 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import type { ReplicaState, ReplicaStatus } from '../../core/runtime.js';
 import type { Logger } from '../deploy/context.js';
-import { BucketAcc, bucketize, zeroPoints } from './access-buckets.js';
+import { parseTrafficLine, type TrafficLine } from '../../core/traffic.js';
 import { DatabaseSampler, type DatabaseStatsSource } from './database-stats.js';
-import { tailAccessLog, type TailPosition } from './access-tail.js';
+import { tailLog, type TailPosition } from './log-tail.js';
 import { bucketStart, type MetricsStore, type PointWrite } from './metrics-store.js';
 import { GroupCpu, processGroups, rssBytes, type ProcStat } from './proc.js';
+import { BucketAcc, bucketize, zeroPoints } from './traffic-buckets.js';
 
-// Samples every replica's process group and the router's access log once a tick (10 s by
+// Samples every replica's process group and reads the router's traffic log (per 10 s bucket and
+// replica: request counts and latency histograms, src/router/traffic.ts) once a tick (10 s by
 // default, WHARF_METRICS_INTERVAL_MS) into the metrics store, then rolls up and trims a bounded
 // amount. A tick never throws out of the loop and never overlaps the next one. Databases'
 // connections and sizes are asked for each tick too, without the tick waiting for them
@@ -15,15 +17,14 @@ import { GroupCpu, processGroups, rssBytes, type ProcStat } from './proc.js';
 
 export const DEFAULT_INTERVAL_MS = 10_000;
 /**
- * Access-log bytes read per tick at most (a backlog is caught up over ticks), in slices: a
- * slice's parsed records are all alive at once, and a small slice keeps the control plane's
- * memory flat while it digests a load test's log.
+ * Traffic-log bytes read per tick at most (a backlog is caught up over ticks), in slices. A line
+ * is one replica's 10 s bucket (a few KB at most), whatever its number of requests.
  */
-const ACCESS_SLICE = 1024 * 1024;
-const ACCESS_SLICES_PER_TICK = 8;
-/** A bucket stays open this long after it ends: the router flushes its log every 250 ms. */
-const CLOSE_GRACE_MS = 3_000;
-const POSITION_KEY = 'access-log:position';
+const TRAFFIC_SLICE = 1024 * 1024;
+const TRAFFIC_SLICES_PER_TICK = 8;
+/** A bucket stays open this long after it ends: the router writes a bucket within ~1 s of its end. */
+const CLOSE_GRACE_MS = 5_000;
+const POSITION_KEY = 'traffic-log:position';
 const LIVE: ReadonlySet<ReplicaState> = new Set(['starting', 'running', 'restarting']);
 /** Replica → instance mappings remembered for records of replicas already removed. */
 const MAX_KNOWN_REPLICAS = 10_000;
@@ -34,8 +35,8 @@ export interface MetricsCollectorOptions {
   runtime: { list(): Promise<ReplicaStatus[]> };
   /** The replicas table: which instance a replica id belongs to, and which are routed. */
   replicas: () => Array<{ id: string; instanceId: string; routed: boolean }>;
-  /** The router's access log (null: no request metrics). */
-  accessLog: string | null;
+  /** The router's traffic log (null: no request metrics). */
+  trafficLog: string | null;
   /** The databases to ask for connections and size (absent: no database series). */
   databases?: () => DatabaseStatsSource[];
   /** How long a database may take to answer (default 5 s). */
@@ -136,7 +137,7 @@ export class MetricsCollector {
     });
     await step('asking databases', () => this.databases?.start(new Set(statuses.filter((s) => LIVE.has(s.state)).map((s) => s.replicaId))));
     await step('sampling processes', () => this.sampleReplicas(statuses));
-    await step('reading the access log', () => this.readAccessLog(statuses));
+    await step('reading the traffic log', () => this.readTrafficLog(statuses));
     await step('rolling up', () => void this.store.rollup(this.now()));
     await step('retention', () => void this.store.cleanup(this.now()));
   }
@@ -179,21 +180,22 @@ export class MetricsCollector {
     this.store.add(points);
   }
 
-  private async readAccessLog(statuses: readonly ReplicaStatus[]): Promise<void> {
-    const file = this.options.accessLog;
+  private readTrafficLog(statuses: readonly ReplicaStatus[]): void {
+    const file = this.options.trafficLog;
     if (!file) return;
     const replicas = this.options.replicas();
     for (const r of replicas) this.remember(r.id, r.instanceId);
     for (const s of statuses) this.remember(s.replicaId, s.serviceInstanceId);
-    for (let slice = 0; slice < ACCESS_SLICES_PER_TICK; slice++) {
-      if (!this.readAccessSlice(file, replicas)) break;
+    for (let slice = 0; slice < TRAFFIC_SLICES_PER_TICK; slice++) {
+      if (!this.readTrafficSlice(file, replicas)) break;
     }
   }
 
-  /** One slice of the access log into the buckets; true when more is waiting. */
-  private readAccessSlice(file: string, replicas: ReturnType<MetricsCollectorOptions['replicas']>): boolean {
-    const tail = tailAccessLog(file, this.position, ACCESS_SLICE);
-    const { buckets } = bucketize(tail.lines, (id) => this.known.get(id));
+  /** One slice of the traffic log into the buckets; true when more is waiting. */
+  private readTrafficSlice(file: string, replicas: ReturnType<MetricsCollectorOptions['replicas']>): boolean {
+    const tail = tailLog(file, this.position, TRAFFIC_SLICE);
+    const lines = tail.lines.map(parseTrafficLine).filter((l): l is TrafficLine => l !== null);
+    const { buckets } = bucketize(lines, (id) => this.known.get(id));
     const late: PointWrite[] = [];
     for (const [t, byInstance] of buckets) {
       if (t < this.closedBefore) {
@@ -205,7 +207,7 @@ export class MetricsCollector {
       for (const [instanceId, acc] of byInstance) {
         const into = bucket.get(instanceId);
         if (!into) bucket.set(instanceId, acc);
-        else mergeAcc(into, acc);
+        else into.merge(acc);
       }
       this.dirty.add(t);
     }
@@ -243,11 +245,4 @@ export class MetricsCollector {
     this.known.set(replicaId, instanceId);
     if (this.known.size > MAX_KNOWN_REPLICAS) this.known.delete(this.known.keys().next().value!);
   }
-}
-
-function mergeAcc(into: BucketAcc, from: BucketAcc): void {
-  into.count += from.count;
-  into.bytes += from.bytes;
-  for (let i = 0; i < into.classes.length; i++) into.classes[i]! += from.classes[i]!;
-  for (const d of from.durations) into.durations.push(d);
 }

@@ -37,7 +37,7 @@ test('a hanging database neither stalls the tick nor stops the others being writ
     store,
     runtime: { list: async () => [running('db_fast', 'inst-fast'), running('db_hung', 'inst-hung')] },
     replicas: () => [],
-    accessLog: null,
+    trafficLog: null,
     databases: () => sources,
     databaseTimeoutMs: 300,
   });

@@ -28,7 +28,7 @@ export interface Metrics {
  * the environment: WHARF_METRICS_INTERVAL_MS (tick, default 10000), WHARF_METRICS_RETENTION.
  */
 export function startMetrics(deps: {
-  paths: Pick<WharfPaths, 'home' | 'accessLog'>;
+  paths: Pick<WharfPaths, 'home' | 'trafficLog'>;
   runtime: { list(): Promise<ReplicaStatus[]> };
   replicas: () => Array<{ id: string; instanceId: string; routed: boolean }>;
   /** The databases whose connections and size are collected. */
@@ -42,7 +42,7 @@ export function startMetrics(deps: {
     store,
     runtime: deps.runtime,
     replicas: deps.replicas,
-    accessLog: deps.paths.accessLog,
+    trafficLog: deps.paths.trafficLog,
     ...(deps.databases ? { databases: deps.databases } : {}),
     intervalMs: metricsIntervalFromEnv(env),
     logger: deps.logger,

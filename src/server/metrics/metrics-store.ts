@@ -114,7 +114,7 @@ export class MetricsStore implements MetricsReader {
   }
 
   /**
-   * Late access-log records for a bucket already written and forgotten: rates add up (same
+   * Late traffic-log lines for a bucket already written and forgotten: rates add up (same
    * 10 s bucket), the rest combine by their rule (weighted mean, or max for p95/p99).
    */
   mergeLate(points: readonly PointWrite[]): void {

@@ -37,7 +37,7 @@ export function isMetricName(value: string): value is MetricName {
   return (METRIC_NAMES as readonly string[]).includes(value);
 }
 
-/** Per-second series from the access log: a bucket without requests is a real zero. */
+/** Per-second series from the router's traffic log: a bucket without requests is a real zero. */
 export const RATE_METRICS: readonly MetricName[] = [
   'requests_per_second',
   'status_2xx',

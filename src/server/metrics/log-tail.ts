@@ -1,9 +1,10 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 
-// Reads the router's access log from a saved position, a bounded number of bytes per call.
-// The router renames access.log to access.log.1 at 64 MB and opens a new access.log: a
-// position whose inode now belongs to access.log.1 finishes that file first. A file smaller
-// than the position was truncated: reading starts over at 0.
+// Reads an appended log (the router's traffic.log) from a saved position, a bounded number of
+// bytes per call, whole lines only. The router renames traffic.log to traffic.log.1 past its
+// size limit and opens a new traffic.log: a position whose inode now belongs to the `.1` file
+// finishes that file first. A file smaller than the position was truncated: reading starts over
+// at 0.
 
 export interface TailPosition {
   /** Inode of the file the offset belongs to (0 before the first read). */
@@ -13,23 +14,10 @@ export interface TailPosition {
   head?: string;
 }
 
-export interface AccessLine {
-  time: string;
-  host: string;
-  method: string;
-  path: string;
-  status: number;
-  durationMs: number;
-  target: string | null;
-  bytesOut: number;
-  private?: boolean;
-}
-
 export interface TailResult {
-  lines: AccessLine[];
+  /** Complete lines, without their newline; empty lines left out. */
+  lines: string[];
   position: TailPosition;
-  /** Lines that were not JSON access records (skipped). */
-  skipped: number;
   /** More bytes are waiting beyond this call's budget. */
   more: boolean;
 }
@@ -101,45 +89,18 @@ function readLines(file: string, offset: number, budget: number): { text: string
   }
 }
 
-export function parseAccessLines(text: string): { lines: AccessLine[]; skipped: number } {
-  const lines: AccessLine[] = [];
-  let skipped = 0;
-  for (const raw of text.split('\n')) {
-    if (raw === '') continue;
-    try {
-      const r = JSON.parse(raw) as Partial<AccessLine>;
-      if (typeof r.time === 'string' && typeof r.status === 'number' && typeof r.durationMs === 'number') {
-        lines.push({
-          time: r.time,
-          host: String(r.host ?? ''),
-          method: String(r.method ?? ''),
-          path: String(r.path ?? ''),
-          status: r.status,
-          durationMs: r.durationMs,
-          target: typeof r.target === 'string' ? r.target : null,
-          bytesOut: typeof r.bytesOut === 'number' ? r.bytesOut : 0,
-          ...(r.private === true ? { private: true } : {}),
-        });
-      } else skipped++;
-    } catch {
-      skipped++;
-    }
-  }
-  return { lines, skipped };
-}
-
 /**
- * New records of `file` (and of `file`.1 when it was rotated under us) since `position`,
+ * New lines of `file` (and of `file`.1 when it was rotated under us) since `position`,
  * reading at most `budget` bytes.
  */
-export function tailAccessLog(file: string, position: TailPosition, budget = 4 * 1024 * 1024): TailResult {
+export function tailLog(file: string, position: TailPosition, budget = 4 * 1024 * 1024): TailResult {
   const current = statOrNull(file);
   let { ino, offset } = position;
   let head = position.head;
   let text = '';
 
   if (ino !== 0 && !sameFile(file, current, position)) {
-    // Rotated: the rest of our file is now access.log.1 (if that is still our file).
+    // Rotated: the rest of our file is now `file`.1 (if that is still our file).
     const rotated = statOrNull(`${file}.1`);
     if (sameFile(`${file}.1`, rotated, position) && rotated!.size >= offset) {
       const from = offset;
@@ -182,6 +143,5 @@ export function tailAccessLog(file: string, position: TailPosition, budget = 4 *
 }
 
 function finish(text: string, position: TailPosition, more: boolean): TailResult {
-  const { lines, skipped } = parseAccessLines(text);
-  return { lines, position, skipped, more };
+  return { lines: text.split('\n').filter((l) => l !== ''), position, more };
 }
