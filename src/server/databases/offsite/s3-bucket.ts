@@ -3,10 +3,19 @@ import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { WharfError } from '../../../core/errors.js';
 import type { BackupRemote } from '../../store/backup-remotes.js';
+
+// The SDK is loaded on first use: it adds ~25 MB to the control plane, which most installs
+// (no bucket configured) never need.
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+type StorageSdk = typeof import('@aws-sdk/lib-storage');
+let loading: Promise<{ s3: S3Sdk; storage: StorageSdk }> | null = null;
+function sdk(): Promise<{ s3: S3Sdk; storage: StorageSdk }> {
+  loading ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]).then(([s3, storage]) => ({ s3, storage }));
+  return loading;
+}
 
 // Wharf runs on Node 20, which the SDK versions pinned by the lockfile support; their notice
 // about later versions is not for Wharf's users.
@@ -28,10 +37,14 @@ export const PART_BYTES = 16 * 1024 * 1024;
  * neither key: `describe()` words them for the backup record and the log.
  */
 export class S3Bucket {
-  private readonly client: S3Client;
+  private client: S3Client | null = null;
 
-  constructor(private readonly remote: BackupRemote) {
-    this.client = new S3Client({
+  constructor(private readonly remote: BackupRemote) {}
+
+  private async open(): Promise<{ client: S3Client; s3: S3Sdk; storage: StorageSdk }> {
+    const { s3, storage } = await sdk();
+    const remote = this.remote;
+    this.client ??= new s3.S3Client({
       endpoint: remote.endpoint,
       region: remote.region,
       forcePathStyle: remote.pathStyle,
@@ -43,6 +56,7 @@ export class S3Bucket {
       maxAttempts: 2,
       requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
     });
+    return { client: this.client, s3, storage };
   }
 
   /** `s3://bucket/key` for messages (never the endpoint's keys: it has none). */
@@ -52,8 +66,9 @@ export class S3Bucket {
 
   /** The bucket exists and answers to these keys. */
   async check(): Promise<void> {
+    const { client, s3 } = await this.open();
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.remote.bucket }));
+      await client.send(new s3.HeadBucketCommand({ Bucket: this.remote.bucket }));
     } catch (error) {
       throw new WharfError('BAD_REQUEST', `bucket ${this.remote.bucket} at ${this.remote.endpoint} cannot be used: ${this.describe(error)}`, {
         hint: 'Check the endpoint, region, bucket and keys (--no-path-style if the server only answers at BUCKET.endpoint); --skip-check stores them anyway.',
@@ -68,14 +83,15 @@ export class S3Bucket {
    * size (and SHA-256, where the server keeps one).
    */
   async upload(file: string, key: string, expected: { bytes: number; sha256: string }, signal?: AbortSignal): Promise<void> {
+    const { client, s3, storage } = await this.open();
     const metadata = { sha256: expected.sha256 };
     const handle = await open(file, 'r');
     try {
       if (expected.bytes <= PART_BYTES) {
         const data = await handle.readFile();
         this.checkSame(createHash('sha256').update(data).digest('hex'), expected.sha256);
-        await this.client.send(
-          new PutObjectCommand({
+        await client.send(
+          new s3.PutObjectCommand({
             Bucket: this.remote.bucket,
             Key: key,
             Body: data,
@@ -101,7 +117,7 @@ export class S3Bucket {
         // body any more, and its error must not become an uncaught exception.
         source.on('error', (error) => body.destroy(error));
         body.on('error', () => undefined);
-        const upload = new Upload({ client: this.client, params: { Bucket: this.remote.bucket, Key: key, Body: body, Metadata: metadata }, partSize: PART_BYTES, queueSize: 2, leavePartsOnError: false });
+        const upload = new storage.Upload({ client, params: { Bucket: this.remote.bucket, Key: key, Body: body, Metadata: metadata }, partSize: PART_BYTES, queueSize: 2, leavePartsOnError: false });
         const abort = () => void upload.abort();
         signal?.addEventListener('abort', abort, { once: true });
         try {
@@ -119,7 +135,7 @@ export class S3Bucket {
     } finally {
       await handle.close();
     }
-    const head = await this.client.send(new HeadObjectCommand({ Bucket: this.remote.bucket, Key: key, ChecksumMode: 'ENABLED' }), { abortSignal: signal });
+    const head = await client.send(new s3.HeadObjectCommand({ Bucket: this.remote.bucket, Key: key, ChecksumMode: 'ENABLED' }), { abortSignal: signal });
     if (head.ContentLength !== undefined && head.ContentLength !== expected.bytes) {
       throw new Error(`${this.where(key)} holds ${head.ContentLength} bytes, the backup has ${expected.bytes}`);
     }
@@ -137,9 +153,10 @@ export class S3Bucket {
 
   /** Downloads to `file` (through `file.part`), refusing bytes whose SHA-256 is not `sha256`. */
   async download(key: string, file: string, sha256: string | null): Promise<void> {
+    const { client, s3 } = await this.open();
     const part = `${file}.part`;
     try {
-      const got = await this.client.send(new GetObjectCommand({ Bucket: this.remote.bucket, Key: key }));
+      const got = await client.send(new s3.GetObjectCommand({ Bucket: this.remote.bucket, Key: key }));
       if (!got.Body) throw new Error(`${this.where(key)} has no body`);
       const hash = createHash('sha256');
       const tap = new Transform({
@@ -159,11 +176,12 @@ export class S3Bucket {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.remote.bucket, Key: key }));
+    const { client, s3 } = await this.open();
+    await client.send(new s3.DeleteObjectCommand({ Bucket: this.remote.bucket, Key: key }));
   }
 
   close(): void {
-    this.client.destroy();
+    this.client?.destroy();
   }
 
   /** One line for a user: what went wrong, without either key. */
