@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { WharfError } from '../../src/core/errors.js';
@@ -8,6 +8,8 @@ import { LogIndexer } from '../../src/server/logstore/indexer.js';
 import { parseAppLine } from '../../src/server/logstore/parse.js';
 import { classifyLogFile } from '../../src/server/logstore/paths.js';
 import { parseLogQuery, type QueryNode } from '../../src/server/logstore/query.js';
+import { LOG_DB_MIGRATIONS } from '../../src/server/logstore/schema.js';
+import { openSqlite } from '../../src/server/store/sqlite.js';
 import { LineRateLimiter, TokenBucket } from '../../src/supervisor/rate-limit.js';
 
 // The log store: the query language, app line parsing, and the indexer over real files
@@ -208,4 +210,77 @@ test('retention deletes lines past the age and the oldest past a project size, k
   // FTS follows the deletes: a search finds only what is left.
   assert.equal(small.search({ filter: 'other', instances: [ids.other], limit: 1000 }).length, left.length);
   await small.stop();
+});
+
+test('lines written many to a statement keep their file order, ids and FTS entries', async () => {
+  const dir = path.join(home, 'order');
+  const indexer = open({ batchLines: 5_000, logsDir: path.join(dir, 'logs'), dbFile: path.join(dir, 'logs.db') });
+  const file = path.join(dir, 'logs', ids.instance, ids.deployment, 'rep_0000000000dd.log');
+  // 300 lines: two statements of many rows and a remainder of single rows, in one transaction.
+  await write(file, Array.from({ length: 300 }, (_, i) => ({ m: i % 3 === 0 ? JSON.stringify({ level: 'warn', msg: `seq ${i}`, n: i }) : `seq ${i}` })));
+  assert.equal(await indexer.scan(), 300);
+  const lines = indexer.search({ instances: [ids.instance], filter: 'seq', limit: 1000 });
+  assert.deepEqual(lines.map((l) => l.message), Array.from({ length: 300 }, (_, i) => `seq ${i}`));
+  assert.ok(lines.every((l, i) => i === 0 || l.id === lines[i - 1]!.id + 1), 'consecutive ids in file order');
+  assert.ok(lines.every((l) => l.replica === 'rep_0000000000dd' && l.project === 'prj_main' && l.source === 'runtime'));
+  assert.equal(indexer.search({ filter: 'level:warn seq', limit: 1000 }).length, 100);
+  assert.deepEqual(indexer.search({ filter: '@n:299', limit: 10 }).map((l) => l.message), []);
+  assert.deepEqual(indexer.search({ filter: '@n:297', limit: 10 }).map((l) => l.message), ['seq 297']);
+  assert.deepEqual(indexer.search({ filter: '"seq 150"', limit: 10 }).map((l) => l.message), ['seq 150']);
+  // Offsets are bytes: lines with multi-byte characters, committed in several batches, then a
+  // restart that reads on from the last commit without repeating or losing a line.
+  await indexer.stop();
+  const small = () => open({ batchLines: 7, logsDir: path.join(dir, 'logs'), dbFile: path.join(dir, 'logs.db') });
+  let again = small();
+  // A byte that is not UTF-8 (decoded as U+FFFD, three bytes once encoded again) first.
+  await appendFile(file, Buffer.concat([Buffer.from(`{"t":"${new Date().toISOString()}","s":"out","m":"bad `), Buffer.from([0xff]), Buffer.from(' byte café"}\n')]));
+  await write(file, Array.from({ length: 30 }, (_, i) => ({ m: `café ☕ ${i} 🚢` })));
+  // After every commit, the saved offset is just past the newline of the last line committed.
+  const commits: Array<[number, number]> = [];
+  again.onLines(() => {
+    const offset = again.db.prepare('SELECT offset FROM files WHERE path = ?').pluck().get(file) as number;
+    commits.push([offset, again.db.prepare('SELECT count(*) FROM lines WHERE replica = ?').pluck().get('rep_0000000000dd') as number]);
+  });
+  assert.equal(await again.scan(), 31);
+  const bytes = await readFile(file);
+  assert.equal(commits.length, 5);
+  for (const [offset, count] of commits) {
+    assert.equal(bytes[offset - 1], 0x0a);
+    assert.equal(bytes.subarray(0, offset).toString().split('\n').length - 1, count);
+  }
+  await again.stop();
+  await write(file, [{ m: 'après 🚢' }]);
+  again = small();
+  assert.equal(await again.scan(), 1);
+  const cafe = again.search({ filter: 'café OR après', limit: 100 }).map((l) => l.message);
+  assert.deepEqual(cafe, ['bad \ufffd byte café', ...Array.from({ length: 30 }, (_, i) => `café ☕ ${i} 🚢`), 'après 🚢']);
+  await again.stop();
+});
+
+test('an index written before migration 2 is rebuilt and answers the same searches', async () => {
+  const dir = path.join(home, 'v1');
+  const dbFile = path.join(dir, 'logs.db');
+  // The index as migration 1 left it, filled the way the indexer filled it then.
+  const v1 = openSqlite(dbFile, LOG_DB_MIGRATIONS.slice(0, 1));
+  const insert = v1.prepare("INSERT INTO lines (t, project, environment, service, instance, deployment, replica, source, stream, level, message, fields, bytes) VALUES (?, 'prj_main', 'env_1', 'svc', ?, ?, 'rep_1', 'runtime', 'out', ?, ?, ?, 100)");
+  const fts = v1.prepare('INSERT INTO lines_fts (rowid, message, level, fields) VALUES (?, ?, ?, ?)');
+  const rows: Array<[string | null, string, string | null]> = [['error', 'payment failed', '{"order":7}'], [null, 'listening on port 3000', null], ['info', 'paid', '{"order":8}']];
+  for (const [level, message, fields] of rows) {
+    const { lastInsertRowid } = insert.run(Date.now(), ids.instance, ids.deployment, level, message, fields);
+    fts.run(lastInsertRowid, message, level, fields);
+  }
+  v1.close();
+  const indexer = open({ logsDir: path.join(dir, 'logs'), dbFile });
+  assert.equal(indexer.db.pragma('user_version', { simple: true }), LOG_DB_MIGRATIONS.length);
+  assert.deepEqual(indexer.search({ filter: 'level:error payment', limit: 10 }).map((l) => l.message), ['payment failed']);
+  assert.deepEqual(indexer.search({ filter: '@order:8', limit: 10 }).map((l) => l.message), ['paid']);
+  assert.deepEqual(indexer.search({ filter: 'port -payment', limit: 10 }).map((l) => l.message), ['listening on port 3000']);
+  // New lines go on after the old ones; deleting old ones keeps FTS in step.
+  await write(path.join(dir, 'logs', ids.instance, ids.deployment, 'rep_0000000000ee.log'), [{ m: 'payment retried' }]);
+  assert.equal(await indexer.scan(), 1);
+  assert.deepEqual(indexer.search({ filter: 'payment', limit: 10 }).map((l) => l.message), ['payment failed', 'payment retried']);
+  indexer.db.prepare("DELETE FROM lines WHERE message = 'payment failed'").run();
+  assert.deepEqual(indexer.search({ filter: 'payment', limit: 10 }).map((l) => l.message), ['payment retried']);
+  assert.equal(indexer.db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'lines_fts_docsize'").pluck().get(), 0);
+  await indexer.stop();
 });

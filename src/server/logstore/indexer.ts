@@ -69,6 +69,8 @@ const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 const RETENTION_BATCH = 2_000;
 /** Per-row overhead counted towards a project's size besides its text (ids, index entries). */
 const ROW_OVERHEAD = 96;
+/** Rows per INSERT statement: fewer calls into SQLite, the per-file values bound once. */
+const INSERT_ROWS = 128;
 
 function positiveEnv(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
@@ -115,11 +117,15 @@ export class LogIndexer {
     this.maxBytesPerProject = options.maxBytesPerProject ?? DEFAULT_MAX_BYTES_PER_PROJECT;
     this.batchLines = options.batchLines ?? 5_000;
     const db = this.db;
+    const insertRowsSql = (rows: number) =>
+      db.prepare(
+        'INSERT INTO lines (t, project, environment, service, instance, deployment, replica, source, stream, level, message, fields, bytes) ' +
+          `SELECT column1, ?, ?, ?, ?, ?, ?, ?, column2, column3, column4, column5, column6 FROM (VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')})`,
+      );
     this.stmt = {
-      insertLine: db.prepare(
-        'INSERT INTO lines (t, project, environment, service, instance, deployment, replica, source, stream, level, message, fields, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      insertFts: db.prepare('INSERT INTO lines_fts (rowid, message, level, fields) VALUES (?, ?, ?, ?)'),
+      insertRows: insertRowsSql(INSERT_ROWS),
+      insertRow: insertRowsSql(1),
+      indexFts: db.prepare('INSERT INTO lines_fts (rowid, message, level, fields) SELECT id, message, level, fields FROM lines WHERE id > ? ORDER BY id'),
       setOffset: db.prepare('INSERT INTO files (path, offset, updated_at) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET offset = excluded.offset, updated_at = excluded.updated_at'),
       dropFile: db.prepare('DELETE FROM files WHERE path = ?'),
       addUsage: db.prepare('INSERT INTO project_usage (project, bytes) VALUES (?, ?) ON CONFLICT (project) DO UPDATE SET bytes = bytes + excluded.bytes'),
@@ -255,9 +261,7 @@ export class LogIndexer {
           if (bytesRead < MAX_CHUNK_BYTES) break;
           end = bytesRead - 1;
         }
-        const text = buffer.toString('utf8', 0, end);
-        const next = state.offset + end + 1;
-        added += await this.ingest(file, state, text.split('\n'), next);
+        added += await this.ingest(file, state, buffer, end);
       }
     } finally {
       await handle.close();
@@ -281,44 +285,64 @@ export class LogIndexer {
   }
 
   /**
-   * Indexes the lines of one chunk, `batchLines` per transaction. Each commit carries the file
-   * offset just past its last line, so a crash between batches repeats nothing and skips nothing.
+   * Indexes the lines of one chunk (`chunk` holds the file from `state.offset`; the lines end at
+   * `end`, a newline or the cut of an over-long line), `batchLines` per transaction. Each commit
+   * carries the file offset just past its last line, so a crash between batches repeats nothing
+   * and skips nothing.
    */
-  private async ingest(file: string, state: FileState, raw: string[], nextOffset: number): Promise<number> {
+  private async ingest(file: string, state: FileState, chunk: Buffer, end: number): Promise<number> {
     const { info } = state;
     const names = this.namesOf(info.instance);
     const project = names?.project ?? null;
+    // The per-file values are bound once per statement; the lines go INSERT_ROWS at a time, then
+    // into FTS from the rows just written (ids are consecutive: this connection is the only writer).
+    const fixed = [project, names?.environment ?? null, names?.service ?? null, info.instance, info.deployment, info.replica, info.source];
+    const params: unknown[] = [];
     const write = this.db.transaction((batch: PendingLine[], offset: number) => {
+      const before = this.stmt.maxId.get() as number;
       let bytes = 0;
-      for (const line of batch) {
-        const size = line.message.length + (line.fields?.length ?? 0) + ROW_OVERHEAD;
-        bytes += size;
-        const { lastInsertRowid } = this.stmt.insertLine.run(
-          line.t, project, names?.environment ?? null, names?.service ?? null, info.instance, info.deployment, info.replica,
-          info.source, line.stream, line.level, line.message, line.fields, size,
-        );
-        this.stmt.insertFts.run(lastInsertRowid, line.message, line.level, line.fields);
+      let i = 0;
+      for (; i + INSERT_ROWS <= batch.length; i += INSERT_ROWS) {
+        params.length = 0;
+        params.push(...fixed);
+        for (let j = i; j < i + INSERT_ROWS; j++) bytes += pushRow(params, batch[j]!);
+        this.stmt.insertRows.run(params);
       }
+      for (; i < batch.length; i++) {
+        params.length = 0;
+        params.push(...fixed);
+        bytes += pushRow(params, batch[i]!);
+        this.stmt.insertRow.run(params);
+      }
+      if (batch.length > 0) this.stmt.indexFts.run(before);
       if (bytes > 0) this.stmt.addUsage.run(project ?? '', bytes);
       this.stmt.setOffset.run(file, offset, Date.now());
     });
+    // One string for the chunk, read line by line (no array of all its lines). Offsets are bytes:
+    // in a chunk with as many characters as bytes (ASCII throughout) a character's index is its
+    // byte's; otherwise each line's newline is also found in the bytes.
+    const text = chunk.toString('utf8', 0, end);
+    const ascii = text.length === end;
+    const start = state.offset;
     let added = 0;
-    let offset = state.offset;
-    let batch: PendingLine[] = [];
-    for (let i = 0; i < raw.length; i++) {
-      const text = raw[i]!;
-      offset += Buffer.byteLength(text) + 1;
-      const line = toPending(text);
-      if (line) batch.push(line);
-      const last = i === raw.length - 1;
-      if (batch.length >= this.batchLines || last) {
-        write(batch, last ? nextOffset : offset);
-        added += batch.length;
-        state.offset = last ? nextOffset : offset;
-        if (batch.length > 0) this.notify();
-        batch = [];
-        if (!last) await yieldNow();
+    let pos = 0;
+    let bytePos = 0;
+    while (pos <= text.length) {
+      const batch: PendingLine[] = [];
+      while (pos <= text.length && batch.length < this.batchLines) {
+        let newline = text.indexOf('\n', pos);
+        if (newline < 0) newline = text.length;
+        const line = toPending(text.slice(pos, newline));
+        if (line) batch.push(line);
+        pos = newline + 1;
+        if (!ascii && pos <= text.length) bytePos = chunk.indexOf(0x0a, bytePos) + 1;
       }
+      const offset = start + (pos > text.length ? end + 1 : ascii ? pos : bytePos);
+      write(batch, offset);
+      added += batch.length;
+      state.offset = offset;
+      if (batch.length > 0) this.notify();
+      if (pos <= text.length) await yieldNow();
     }
     return added;
   }
@@ -460,15 +484,22 @@ export class LogIndexer {
   }
 }
 
+/** Appends a line's own values (the VALUES row of the insert); returns the bytes it counts. */
+function pushRow(params: unknown[], line: PendingLine): number {
+  const size = line.message.length + (line.fields?.length ?? 0) + ROW_OVERHEAD;
+  params.push(line.t, line.stream, line.level, line.message, line.fields, size);
+  return size;
+}
+
 function toPending(text: string): PendingLine | null {
   if (text === '') return null;
-  let value: { t?: unknown; s?: unknown; m?: unknown };
+  let value: { t?: unknown; s?: unknown; m?: unknown } | null;
   try {
     value = JSON.parse(text) as typeof value;
   } catch {
     return null; // not one of Wharf's lines (or torn by a crash mid-write)
   }
-  if (typeof value.m !== 'string' || typeof value.t !== 'string') return null;
+  if (typeof value?.m !== 'string' || typeof value.t !== 'string') return null;
   const t = Date.parse(value.t);
   if (Number.isNaN(t)) return null;
   const stream = value.s === 'err' || value.s === 'sys' ? value.s : 'out';

@@ -63,28 +63,35 @@ export function parseAppLine(text: string): ParsedLine {
       value = null;
     }
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      const record = { ...(value as Record<string, unknown>) };
+      const record = value as Record<string, unknown>;
       let level: LogLevel | null = null;
+      let levelKey: string | null = null;
       for (const key of LEVEL_KEYS) {
         if (key in record) {
           level = normalizeLevel(record[key]);
           if (level) {
-            delete record[key];
+            levelKey = key;
             break;
           }
         }
       }
       let message = '';
+      let messageKey: string | null = null;
       for (const key of MESSAGE_KEYS) {
         if (typeof record[key] === 'string') {
           message = record[key] as string;
-          delete record[key];
+          messageKey = key;
           break;
         }
       }
-      for (const key of DROPPED_KEYS) delete record[key];
-      const keys = Object.keys(record);
-      return { level, message: message || text, fields: keys.length > 0 ? JSON.stringify(record) : null };
+      // The other keys, as JSON.stringify would write the object without the ones taken out
+      // (built key by key: copying the object and deleting keys costs more than this).
+      let fields = '';
+      for (const key of Object.keys(record)) {
+        if (key === levelKey || key === messageKey || DROPPED_KEYS.has(key)) continue;
+        fields += `${fields === '' ? '{' : ','}${JSON.stringify(key)}:${JSON.stringify(record[key])}`;
+      }
+      return { level, message: message || text, fields: fields === '' ? null : `${fields}}` };
     }
   }
   const prefix = PREFIX.exec(text);
