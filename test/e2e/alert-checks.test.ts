@@ -1,12 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
+import { webhookReceiver } from '../helpers/webhook-receiver.js';
 import { parseJson, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
 
 // Backup-age and certificate rules through the real CLI and server, to a local webhook receiver
@@ -35,10 +34,10 @@ interface RuleView {
 
 let wharf: Wharf;
 let dir: string;
-let hookServer: http.Server;
+const hook = webhookReceiver(SECRET);
 let hookUrl: string;
-const received: Array<{ payload: Payload; valid: boolean }> = [];
-const forRule = (id: string) => received.filter((r) => r.payload.data.ruleId === id);
+const forRule = (id: string) =>
+  hook.received.map((r) => ({ payload: JSON.parse(r.body) as Payload, valid: r.valid })).filter((r) => r.payload.data.ruleId === id);
 
 function openssl(args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -58,18 +57,7 @@ async function certificate(name: string, days: number): Promise<{ key: Buffer; c
 }
 
 before(async () => {
-  hookServer = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const expected = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
-      const given = Buffer.from(String(req.headers['x-wharf-signature'] ?? ''));
-      received.push({ payload: JSON.parse(body) as Payload, valid: given.length === expected.length && timingSafeEqual(given, expected) });
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
-  hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
+  hookUrl = await hook.listen();
   wharf = await startWharf({ WHARF_ALERTS_INTERVAL_MS: '300', WHARF_CERT_CHECK_INTERVAL_MS: '500' });
   dir = path.join(wharf.home, 'app');
   await mkdir(dir);
@@ -79,10 +67,7 @@ before(async () => {
 
 after(async () => {
   await wharf?.cleanup();
-  await new Promise<void>((resolve) => {
-    hookServer?.close(() => resolve());
-    hookServer?.closeAllConnections();
-  });
+  await hook.close();
 });
 
 const cli = (args: string[]) => wharf.cli(args, { cwd: dir });

@@ -1,10 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { webhookReceiver } from '../helpers/webhook-receiver.js';
 import { parseJson, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
 
 // Alerts through the real CLI and server: the seed's own command line, a test notification,
@@ -13,11 +11,6 @@ import { parseJson, startWharf, waitFor, type Wharf } from '../helpers/wharf.js'
 
 const SECRET = 'e2e-signing-secret-0123';
 
-interface Received {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  valid: boolean;
-}
 interface Payload {
   type: string;
   kind: string;
@@ -48,9 +41,9 @@ interface DeliveryView {
 
 let wharf: Wharf;
 let appDir: string;
-let hookServer: http.Server;
+const hook = webhookReceiver(SECRET);
+const received = hook.received;
 let hookUrl: string;
-const received: Received[] = [];
 const payloads = () => received.map((r) => JSON.parse(r.body) as Payload);
 
 // A web app that is healthy until asked to crash: GET /crash answers, then exits 1.
@@ -79,18 +72,7 @@ http.createServer((req, res) => {
 `;
 
 before(async () => {
-  hookServer = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      const expected = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
-      const given = Buffer.from(String(req.headers['x-wharf-signature'] ?? ''));
-      received.push({ headers: req.headers, body, valid: given.length === expected.length && timingSafeEqual(given, expected) });
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
-  hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/wharf-hook`;
+  hookUrl = await hook.listen('/wharf-hook');
 
   wharf = await startWharf({ WHARF_ALERTS_INTERVAL_MS: '300', WHARF_METRICS_INTERVAL_MS: '200' });
   appDir = path.join(wharf.home, 'src-crashy');
@@ -104,10 +86,7 @@ before(async () => {
 
 after(async () => {
   await wharf?.cleanup();
-  await new Promise<void>((resolve) => {
-    hookServer?.close(() => resolve());
-    hookServer?.closeAllConnections();
-  });
+  await hook.close();
 });
 
 test("the seed's command line works: alerts create --metric cpu --threshold 80 --webhook URL", async () => {
