@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingResponse } from './http/response.js';
 
 // What a visitor sees when the router itself answers. Small, and never naming internal
 // ports or paths: the page is public.
@@ -49,26 +49,20 @@ export function errorStatus(kind: RouterErrorKind): number {
 }
 
 /** Writes the error page; returns the number of body bytes for the access log. */
-export function sendError(res: ServerResponse, reqHeaders: IncomingHttpHeaders, kind: RouterErrorKind, rawHost: string): number {
+export function sendError(res: OutgoingResponse, accept: string | undefined, kind: RouterErrorKind, rawHost: string): number {
   const page = PAGES[kind];
   const host = displayHost(rawHost);
   const message = page.message(host);
-  const json = prefersJson(reqHeaders.accept);
+  const json = prefersJson(accept);
   const body = json
     ? JSON.stringify({ error: { code: page.code, message, hint: page.hint } })
     : html(page, message);
-  const headers: Record<string, string | number> = {
-    'content-type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  };
-  if (kind === 'no-replica') headers['retry-after'] = 5;
-  res.writeHead(page.status, headers);
-  res.end(body);
-  return Buffer.byteLength(body);
+  const headers = ['content-type', json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8', 'cache-control', 'no-store'];
+  if (kind === 'no-replica') headers.push('retry-after', '5');
+  return res.respond(page.status, headers, body);
 }
 
-/** A raw response for an upgrade request that cannot be proxied (there is no ServerResponse). */
+/** A raw response for an upgrade request that cannot be proxied (the socket is already handed over). */
 export function rawErrorResponse(kind: RouterErrorKind, rawHost: string): string {
   const page = PAGES[kind];
   const body = page.message(displayHost(rawHost)) + '\n';

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingRequest } from './http/request.js';
 
 // Header rewriting for both directions. Hop-by-hop headers describe one connection and
 // must not cross the proxy (RFC 9110 §7.6.1); X-Forwarded-* tell the app who really asked.
@@ -13,7 +13,7 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
-  // undici refuses it, and Node has already answered 100-continue to the client.
+  // The router's server has already answered 100-continue to the client.
   'expect',
 ]);
 
@@ -27,11 +27,11 @@ export interface ForwardContext {
   keepUpgrade: boolean;
 }
 
-/** Flat [name, value, ...] for undici or a raw request head. */
-export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): string[] {
+/** Flat [name, value, ...] for the upstream client or a raw request head. */
+export function upstreamHeaders(req: IncomingRequest, ctx: ForwardContext): string[] {
   const raw = req.rawHeaders;
   const out: string[] = [];
-  const connectionTokens = ctx.keepUpgrade ? null : connectionListed(req.headers.connection);
+  const connectionTokens = ctx.keepUpgrade ? null : connectionListed(req.connection);
   let xff: string | undefined;
   let host = '';
   for (let i = 0; i < raw.length; i += 2) {
@@ -49,7 +49,7 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
     }
     out.push(name, value);
   }
-  const client = clientAddress(req.socket.remoteAddress);
+  const client = req.remoteAddress;
   out.push(
     'x-forwarded-for',
     xff === undefined ? client : `${xff}, ${client}`,
@@ -63,19 +63,8 @@ export function upstreamHeaders(req: IncomingMessage, ctx: ForwardContext): stri
   return out;
 }
 
-/** Response headers as the app sent them, hop-by-hop removed, for res.writeHead. */
-export function downstreamHeaders(raw: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (HOP_BY_HOP.has(name.toLowerCase())) continue;
-    out.push(name, raw[i + 1]!);
-  }
-  return out;
-}
-
 /** The raw head of an upgrade request, written as-is to the app's socket. */
-export function requestHead(req: IncomingMessage, headers: string[]): string {
+export function requestHead(req: IncomingRequest, headers: string[]): string {
   let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return head + '\r\n';
@@ -96,9 +85,4 @@ function hostPort(host: string): string | undefined {
   if (colon === -1 || colon < bracket) return undefined;
   const port = host.slice(colon + 1);
   return /^\d{1,5}$/.test(port) ? port : undefined;
-}
-
-function clientAddress(address: string | undefined): string {
-  if (!address) return '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

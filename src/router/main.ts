@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const privateListeners = new PrivateListeners(table, proxy, upgrades, log);
 
   const server = createProxyServer(proxy.handle, upgrades.handle);
-  await listen(server, { port, host });
+  await server.listen({ port, host });
   // The persisted table's private ports, before the admin socket answers: once `ensureRouter`
   // sees a healthy router, they are bound (or listed in /health as privateErrors).
   await privateListeners.sync();

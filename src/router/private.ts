@@ -1,6 +1,6 @@
-import type http from 'node:http';
 import type { PrivateListenerError } from './client.js';
-import { createProxyServer, listen } from './listener.js';
+import type { HttpServer } from './http/server.js';
+import { createProxyServer } from './listener.js';
 import type { Proxy } from './proxy.js';
 import type { RouteTableStore } from './route-table.js';
 import type { UpgradeProxy } from './upgrade.js';
@@ -19,10 +19,7 @@ const BIND_HOST = '127.0.0.1';
 
 interface Listener {
   port: number;
-  server: http.Server;
-  /** Requests received on this listener and not yet answered (their targets count them too). */
-  inflight: number;
-  closing: boolean;
+  server: HttpServer;
 }
 
 export class PrivateListeners {
@@ -88,24 +85,12 @@ export class PrivateListeners {
   }
 
   private async open(port: number, host: string): Promise<void> {
-    const handle = this.proxy.privateHandler(port);
     const listener: Listener = {
       port,
-      inflight: 0,
-      closing: false,
-      server: createProxyServer((req, res) => {
-        listener.inflight++;
-        // A request that arrives on a kept-alive connection after the port left the table is the last one on it.
-        if (listener.closing) res.shouldKeepAlive = false;
-        res.once('close', () => {
-          listener.inflight--;
-          if (listener.closing) this.settle(listener);
-        });
-        handle(req, res);
-      }, this.upgrades.privateHandler(port)),
+      server: createProxyServer(this.proxy.privateHandler(port), this.upgrades.privateHandler(port)),
     };
     try {
-      await listen(listener.server, { port, host: BIND_HOST });
+      await listener.server.listen({ port, host: BIND_HOST });
     } catch (err) {
       const error = (err as Error).message;
       const before = this.failed.get(port);
@@ -125,16 +110,10 @@ export class PrivateListeners {
 
   private retire(listener: Listener, logIt: boolean): void {
     this.live.delete(listener.port);
-    listener.closing = true;
     this.closing.add(listener);
-    // Closes the listening socket now (new connections are refused) and the idle kept-alive ones.
+    // Refuses new connections now and closes the idle kept-alive ones; a busy connection closes
+    // after its response, which says `connection: close`.
     listener.server.close(() => this.closing.delete(listener));
-    if (logIt) this.log('private listener closed', { port: listener.port, inflight: listener.inflight });
-    this.settle(listener);
-  }
-
-  /** On a closing listener: a connection whose request just ended is idle now, so close it. */
-  private settle(listener: Listener): void {
-    setImmediate(() => listener.server.closeIdleConnections());
+    if (logIt) this.log('private listener closed', { port: listener.port, inflight: listener.server.inflight });
   }
 }

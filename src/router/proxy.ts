@@ -1,15 +1,17 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessLog } from './access-log.js';
 import { sendError, type RouterErrorKind } from './error-pages.js';
-import { downstreamHeaders, upstreamHeaders } from './headers.js';
+import { upstreamHeaders } from './headers.js';
+import type { IncomingRequest } from './http/request.js';
+import type { OutgoingResponse, ResponseObserver } from './http/response.js';
 import { normalizeHost, type LiveRoute, type RouteTableStore } from './route-table.js';
 import type { Target, TargetRegistry } from './targets.js';
 import type { TrafficCounter } from './traffic.js';
 import type { UpstreamHandler } from './upstream.js';
 
 // The hot path. Each request is one Exchange: an upstream handler (upstream.ts) that writes the
-// upstream's response straight into the client's response (no intermediate streams), with
-// backpressure both ways and one passive retry when the first target cannot be reached.
+// upstream's response straight into the client's response (http/response.ts, no intermediate
+// streams), with backpressure both ways and one passive retry when the first target cannot be
+// reached.
 
 export interface ProxyOptions {
   upstreamTimeoutMs: number;
@@ -27,10 +29,10 @@ export class Proxy {
     readonly options: ProxyOptions,
   ) {}
 
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+  readonly handle = (req: IncomingRequest, res: OutgoingResponse): void => {
     this.requests++;
     const start = performance.now();
-    const host = normalizeHost(req.headers.host);
+    const host = normalizeHost(req.host);
     const route = this.table.lookup(host);
     if (route === undefined) return this.answer(req, res, 'no-route', host, start);
     const target = route.pick();
@@ -42,7 +44,7 @@ export class Proxy {
    * The handler of the private listener on `port`: every request goes to the route that owns the
    * port in the current table, whatever its Host header says.
    */
-  privateHandler(port: number): (req: IncomingMessage, res: ServerResponse) => void {
+  privateHandler(port: number): (req: IncomingRequest, res: OutgoingResponse) => void {
     return (req, res) => {
       this.requests++;
       const start = performance.now();
@@ -61,20 +63,20 @@ export class Proxy {
   }
 
   answer(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: IncomingRequest,
+    res: OutgoingResponse,
     kind: RouterErrorKind,
     host: string,
     start: number,
     target: Target | null = null,
     privatePort: number | null = null,
   ): void {
-    const bytes = sendError(res, req.headers, kind, host);
+    const bytes = sendError(res, req.header('accept'), kind, host);
     this.record(req, res.statusCode, host, start, target, bytes, privatePort);
   }
 
   record(
-    req: IncomingMessage,
+    req: IncomingRequest,
     status: number,
     host: string,
     start: number,
@@ -85,8 +87,8 @@ export class Proxy {
     this.traffic.count(target, status, start, bytesOut);
     this.accessLog.write({
       host,
-      method: req.method ?? '',
-      url: req.url ?? '',
+      method: req.method,
+      url: req.url,
       status,
       durationMs: Math.round((performance.now() - start) * 10) / 10,
       target: target === null ? null : target.id,
@@ -100,7 +102,7 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 // A kept-alive socket the app closed just as we reused it: nothing reached the app's handler.
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
-class Exchange implements UpstreamHandler {
+class Exchange implements UpstreamHandler, ResponseObserver {
   private target!: Target;
   private attempt = 0;
   private connected = false;
@@ -109,27 +111,20 @@ class Exchange implements UpstreamHandler {
   private bytesOut = 0;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resume: (() => void) | null = null;
-  private drainListening = false;
-  private readonly hasBody: boolean;
-  private readonly contentLength: string | undefined;
   private readonly headers: string[];
 
   constructor(
     private readonly proxy: Proxy,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: IncomingRequest,
+    private readonly res: OutgoingResponse,
     private readonly route: LiveRoute,
     private readonly host: string,
     private readonly start: number,
     /** Set when the request came in on a private listener. */
     private readonly privatePort: number | null,
   ) {
-    const h = req.headers;
-    this.contentLength = h['content-length'];
-    this.hasBody = (this.contentLength !== undefined && this.contentLength !== '0') || h['transfer-encoding'] !== undefined;
     this.headers = upstreamHeaders(req, { listenPort: privatePort ?? proxy.options.listenPort, keepUpgrade: false });
-    (res as ExchangeResponse)[kExchange] = this;
-    res.on('close', onResponseClose);
+    res.observer = this;
   }
 
   send(target: Target): void {
@@ -139,12 +134,12 @@ class Exchange implements UpstreamHandler {
     // No body timeout: streams (SSE, long downloads) may stay quiet for long; the app decides when they end.
     target.getPool().dispatch(
       {
-        path: this.req.url ?? '/',
-        method: this.req.method ?? 'GET',
+        path: this.req.url,
+        method: this.req.method,
         headers: this.headers,
-        host: this.req.headers.host,
-        contentLength: this.contentLength,
-        body: this.hasBody ? this.req : null,
+        host: this.req.host,
+        contentLength: this.req.contentLength,
+        body: this.req.body,
         headersTimeoutMs: this.proxy.options.upstreamTimeoutMs,
       },
       this,
@@ -160,18 +155,17 @@ class Exchange implements UpstreamHandler {
   onHeaders(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true;
     this.resume = resume;
-    this.res.writeHead(statusCode, statusText, downstreamHeaders(rawHeaders));
+    this.res.writeHead(statusCode, statusText, rawHeaders);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     this.bytesOut += chunk.length;
-    const flowing = this.res.write(chunk);
-    if (!flowing && !this.drainListening) {
-      this.drainListening = true;
-      this.res.on('drain', () => this.resume?.());
-    }
-    return flowing;
+    return this.res.write(chunk);
+  }
+
+  drained(): void {
+    this.resume?.();
   }
 
   onComplete(): void {
@@ -213,7 +207,7 @@ class Exchange implements UpstreamHandler {
   private retryable(err: Error): boolean {
     if (!this.connected) return true;
     const code = (err as { code?: string }).code;
-    return !this.hasBody && IDEMPOTENT.has(this.req.method ?? '') && code !== undefined && STALE_SOCKET.has(code);
+    return this.req.body === null && IDEMPOTENT.has(this.req.method) && code !== undefined && STALE_SOCKET.has(code);
   }
 
   /** The client's response closed: before completion, the client went away. */
@@ -222,11 +216,4 @@ class Exchange implements UpstreamHandler {
     this.clientGone = true;
     this.abortUpstream?.();
   }
-}
-
-// One shared 'close' listener instead of a closure per request.
-const kExchange = Symbol('wharf.exchange');
-type ExchangeResponse = ServerResponse & { [kExchange]?: Exchange };
-function onResponseClose(this: ExchangeResponse): void {
-  this[kExchange]?.clientClosed();
 }

@@ -1,8 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { rawErrorResponse, type RouterErrorKind } from './error-pages.js';
 import { requestHead, upstreamHeaders } from './headers.js';
+import type { IncomingRequest } from './http/request.js';
 import { normalizeHost, type LiveRoute, type RouteTableStore } from './route-table.js';
 import type { Target, TargetRegistry } from './targets.js';
 
@@ -18,9 +18,9 @@ export class UpgradeProxy {
     private readonly listenPort: number,
   ) {}
 
-  readonly handle = (req: IncomingMessage, client: Duplex, head: Buffer): void => {
+  readonly handle = (req: IncomingRequest, client: Duplex, head: Buffer): void => {
     client.on('error', () => client.destroy());
-    const host = normalizeHost(req.headers.host);
+    const host = normalizeHost(req.host);
     const route = this.table.lookup(host);
     if (route === undefined) return refuse(client, 'no-route', host);
     const target = route.pick();
@@ -30,7 +30,7 @@ export class UpgradeProxy {
   };
 
   /** Upgrades on the private listener on `port`: the route is the one that owns the port. */
-  privateHandler(port: number): (req: IncomingMessage, client: Duplex, head: Buffer) => void {
+  privateHandler(port: number): (req: IncomingRequest, client: Duplex, head: Buffer) => void {
     return (req, client, head) => {
       client.on('error', () => client.destroy());
       const route = this.table.lookupPort(port);

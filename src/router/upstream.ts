@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
+import { HTTPParser, type NativeParser } from './native-parser.js';
 
 // The router's HTTP/1.1 client to its apps: keep-alive sockets per target, requests written as
 // one string, responses read by Node's own (native) HTTP parser. It does only what a reverse
@@ -14,28 +14,6 @@ import type { Readable } from 'node:stream';
 // close` after a HEAD, `content-length: 0` on a PUT/POST/PATCH without a body, the same header
 // order (host, connection, the client's, then content-length or transfer-encoding). Unlike undici, a
 // 1xx before the final response (100 Continue, 103 Early Hints) is skipped instead of failing.
-
-const require = createRequire(import.meta.url);
-
-interface NativeParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(data: Buffer): number | Error;
-  finish(): number | Error | undefined;
-  close(): void;
-  free(): void;
-  [key: number]: unknown;
-}
-interface NativeParserClass {
-  new (): NativeParser;
-  RESPONSE: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  kOnExecute: number;
-  kLenientNone: number;
-}
-const { HTTPParser } = require('_http_common') as { HTTPParser: NativeParserClass };
 
 export interface UpstreamRequest {
   method: string;
@@ -73,6 +51,7 @@ export interface UpstreamPoolOptions {
 }
 
 const KEEP_ALIVE_THRESHOLD_MS = 2_000;
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
 const EXPECTS_PAYLOAD = new Set(['PUT', 'POST', 'PATCH', 'QUERY', 'PROPFIND', 'PROPPATCH']);
 // Written by the client itself, from the request: never copied from the header list.
 const FRAMING = new Set(['host', 'content-length']);
@@ -168,11 +147,12 @@ class Conn {
     parser[HTTPParser.kOnBody] = this.onBody;
     parser[HTTPParser.kOnMessageComplete] = this.onMessageComplete;
     this.parser = parser;
-    const socket = net.connect({ host: o.host, port: o.port, noDelay: true });
+    // Reads land in one buffer shared by every upstream socket and go straight to the parser: no
+    // stream events and no Buffer per read (the parser copies what it hands on as body).
+    const socket = net.connect({ host: o.host, port: o.port, noDelay: true, onread: { buffer: readBuffer, callback: this.onRead } });
     this.socket = socket;
     this.connectTimer = setTimeout(this.onConnectTimeout, o.connectTimeoutMs);
     socket.once('connect', this.onSocketConnect);
-    socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
@@ -314,14 +294,16 @@ class Conn {
     if (this.handler === null && this.bodyDone) this.destroy();
   };
 
-  private readonly onSocketData = (chunk: Buffer): void => {
-    const ret = this.parser.execute(chunk);
+  private readonly onRead = (nread: number, buffer: Uint8Array): boolean => {
+    const ret = this.parser.execute((buffer as Buffer).subarray(0, nread));
     if (typeof ret !== 'number') {
       this.fail(ret);
-    } else if (this.handler === null && !this.dead && ret < chunk.length) {
+    } else if (this.handler === null && !this.dead && ret < nread) {
       // Bytes after a complete response with nothing asked: the app misbehaves.
       this.destroy();
     }
+    // Pausing is socket.pause()'s business (backpressure from the client), not this callback's.
+    return true;
   };
 
   private readonly onSocketEnd = (): void => {
