@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { HTTPParser, METHODS, type NativeParser, type ParserError } from '../native-parser.js';
+import { Output } from './output.js';
 import { IncomingRequest, RequestBody, type BodySource } from './request.js';
 import { OutgoingResponse, type ResponseSink } from './response.js';
 
@@ -47,7 +48,7 @@ export class Connection implements BodySource, ResponseSink {
   private bodyFull = false;
   private queueFull = false;
   private reading = true;
-  private corked = false;
+  private readonly output: Output;
   ending = false;
   closed = false;
   /** Date.now() when the connection last became idle (or started ending). */
@@ -67,6 +68,7 @@ export class Connection implements BodySource, ResponseSink {
     parser[HTTPParser.kOnMessageComplete] = this.onMessageComplete;
     parser[HTTPParser.kOnExecute] = this.onExecute;
     this.parser = parser;
+    this.output = new Output(socket);
     socket.setNoDelay(true);
     // Without `consume` (a socket that is not a plain stream handle), reads come as 'data'.
     socket.on('data', this.onData);
@@ -201,7 +203,7 @@ export class Connection implements BodySource, ResponseSink {
     const expect = req.expect;
     if (expect !== undefined) {
       if (req.httpVersionMinor >= 1 && expect.toLowerCase() === '100-continue') {
-        this.socket.write(CONTINUE, 'latin1');
+        this.output.text(CONTINUE);
       } else {
         res.keepAlive = false;
         res.respond(417, [], '');
@@ -212,36 +214,19 @@ export class Connection implements BodySource, ResponseSink {
   }
 
   writeHead(head: string): void {
-    if (this.closed) return;
-    // The head waits for the body written in the same tick: one packet for a small response.
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(uncork, this);
-    }
-    this.socket.write(head, 'latin1');
+    if (!this.closed) this.output.text(head);
   }
 
   write(data: Buffer | string): boolean {
     if (this.closed) return true;
-    return this.socket.write(data);
+    return typeof data === 'string' ? this.output.text(data) : this.output.bytesOf(data);
   }
 
   writeChunk(data: Buffer): boolean {
     if (this.closed) return true;
-    const socket = this.socket;
-    socket.cork();
-    socket.write(`${data.length.toString(16)}\r\n`, 'latin1');
-    socket.write(data);
-    const ok = socket.write('\r\n', 'latin1');
-    socket.uncork();
-    return ok;
-  }
-
-  /** @internal */
-  uncork(): void {
-    this.corked = false;
-    this.socket.uncork();
+    this.output.text(`${data.length.toString(16)}\r\n`);
+    this.output.bytesOf(data);
+    return this.output.text('\r\n');
   }
 
   responseDone(res: OutgoingResponse): void {
@@ -301,6 +286,7 @@ export class Connection implements BodySource, ResponseSink {
     socket.off('drain', this.onDrain);
     this.host.forget(this);
     setImmediate(closeParser, this.parser);
+    this.output.flush();
     // CONNECT asks for a tunnel anywhere: the router only forwards to its apps.
     if (req.method === 'CONNECT') {
       socket.destroy();
@@ -380,6 +366,7 @@ export class Connection implements BodySource, ResponseSink {
     for (const req of this.queue) req.body?.abort();
     this.queue.length = 0;
     this.stopReading();
+    this.output.flush();
     this.socket.destroySoon();
   }
 
@@ -402,6 +389,7 @@ export class Connection implements BodySource, ResponseSink {
   };
 
   private readonly onDrain = (): void => {
+    this.output.drained();
     this.active?.observer?.drained();
   };
 
@@ -428,10 +416,6 @@ export class Connection implements BodySource, ResponseSink {
   private handle(): StreamHandle | undefined {
     return (this.socket as unknown as { _handle?: StreamHandle })._handle;
   }
-}
-
-function uncork(conn: Connection): void {
-  conn.uncork();
 }
 
 function closeParser(parser: NativeParser): void {

@@ -10,6 +10,7 @@ import type { IncomingRequest } from './request.js';
 export interface ResponseSink {
   readonly closing: boolean;
   writeHead(head: string): void;
+  /** A string is latin1: framing only. */
   write(data: Buffer | string): boolean;
   writeChunk(data: Buffer): boolean;
   responseDone(res: OutgoingResponse): void;
@@ -129,7 +130,7 @@ export class OutgoingResponse {
     const length = Buffer.byteLength(body);
     headers.push('content-length', String(length));
     this.writeHead(statusCode, '', headers);
-    if (this.framing !== Framing.None && length > 0) this.sink.write(body);
+    if (this.framing !== Framing.None && length > 0) this.sink.write(Buffer.from(body));
     this.end();
     return this.framing === Framing.None ? 0 : length;
   }
