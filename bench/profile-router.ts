@@ -14,7 +14,7 @@ import { runWrk } from './wrk.js';
 // Where the router's CPU goes: `node --import tsx bench/profile-router.ts [--perf]` (after
 // npm run build). Deploys the bench app, replaces Wharf's router with the same compiled router
 // under `node --cpu-prof`, runs the benchmark's wrk load against it, and prints the self time by
-// function and by area (undici, node:http, router code, GC). Not part of `npm run bench`.
+// function and by area (router code, Node internals, GC). Not part of `npm run bench`.
 //
 // V8's profiler samples wall time: a router thread preempted inside a socket write (loopback
 // writes wake wrk or the app on the same 2 cores) counts as time in writev. With --perf the
@@ -39,7 +39,6 @@ interface Profile {
 
 function area(url: string, fn: string): string {
   if (!url) return fn.startsWith('(') ? fn : '(native / V8 builtins)';
-  if (url.includes('node_modules/undici/')) return 'undici';
   if (url.includes('/dist/router/') || url.includes('/src/router/')) return `router: ${path.basename(url)}`;
   if (url.startsWith('node:internal/http') || url === 'node:_http_server' || url.startsWith('node:_http')) return 'node:http (server side)';
   if (url.startsWith('node:internal/streams') || url.startsWith('node:stream')) return 'node:streams';
