@@ -339,7 +339,8 @@ describe('router http server', () => {
     await idle.until((t) => t.endsWith('done /fast'), 'the fast response');
     const busy = await RawClient.open(port);
     busy.send('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
-    await sleep(50);
+    for (let i = 0; i < 200 && server.inflight === 0; i++) await sleep(5);
+    assert.equal(server.inflight, 1, 'the slow request is in progress');
     server.close();
     await idle.untilClosed();
     await assert.rejects(RawClient.open(port), /ECONNREFUSED/);
