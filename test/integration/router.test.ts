@@ -165,6 +165,64 @@ describe('router', () => {
     assert.equal(body, 'first;second');
   });
 
+  test('pipelined requests come back in order; an HTTP/1.0 client gets a streamed body close-delimited', async () => {
+    const app = await upstream(
+      startUpstream((req, res) => {
+        if (req.url === '/stream') {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.write('one,');
+          setTimeout(() => res.end('two'), 20);
+          return;
+        }
+        // The first request is the slowest: its answer must still come first.
+        const delay = req.url === '/1' ? 80 : req.url === '/2' ? 20 : 0;
+        setTimeout(() => res.end(`answer ${req.url}`), delay);
+      }),
+    );
+    await router.client.putRoutes(table(route('pipe.test', [['rep_pipe', app.url]])));
+
+    const exchange = async (bytes: string, done: (text: string, closed: boolean) => boolean): Promise<string> => {
+      const socket = net.connect({ host: '127.0.0.1', port: router.port });
+      socket.setEncoding('latin1');
+      let text = '';
+      let closed = false;
+      const finished = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no complete answer; got ${JSON.stringify(text)}`)), 5_000);
+        const check = () => {
+          if (!done(text, closed)) return;
+          clearTimeout(timer);
+          resolve();
+        };
+        socket.on('data', (d: string) => {
+          text += d;
+          check();
+        });
+        socket.on('close', () => {
+          closed = true;
+          check();
+        });
+        socket.on('error', reject);
+      });
+      socket.write(bytes);
+      try {
+        await finished;
+      } finally {
+        socket.destroy();
+      }
+      return text;
+    };
+
+    const head = (p: string) => `GET ${p} HTTP/1.1\r\nHost: pipe.test\r\n\r\n`;
+    const pipelined = await exchange(head('/1') + head('/2') + head('/3'), (t) => t.includes('answer /3'));
+    const order = [...pipelined.matchAll(/answer (\/\d)/g)].map((m) => m[1]);
+    assert.deepEqual(order, ['/1', '/2', '/3']);
+
+    const old = await exchange('GET /stream HTTP/1.0\r\nHost: pipe.test\r\n\r\n', (_t, closed) => closed);
+    assert.match(old, /^HTTP\/1.1 200 OK\r\n/);
+    assert.doesNotMatch(old, /transfer-encoding/i);
+    assert.ok(old.endsWith('\r\n\r\none,two'), old);
+  });
+
   test('streams a 5 MB request body to the app', async () => {
     let firstBytes!: () => void;
     const appGotBytes = new Promise<void>((r) => (firstBytes = r));
