@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Readable } from 'node:stream';
-import { HTTPParser, type NativeParser } from './native-parser.js';
+import { createParser, type NativeParser } from './native-parser.js';
 
 // The router's HTTP/1.1 client to its apps: keep-alive sockets per target, requests written as
 // one string, responses read by Node's own (native) HTTP parser. It does only what a reverse
@@ -140,13 +140,12 @@ class Conn {
   constructor(private readonly pool: UpstreamPool) {
     const o = pool.options;
     this.idleTimeoutMs = o.keepAliveTimeoutMs;
-    const parser = new HTTPParser();
-    parser.initialize(HTTPParser.RESPONSE, {}, 0, HTTPParser.kLenientNone);
-    parser[HTTPParser.kOnHeaders] = this.onParserHeaders;
-    parser[HTTPParser.kOnHeadersComplete] = this.onHeadersComplete;
-    parser[HTTPParser.kOnBody] = this.onBody;
-    parser[HTTPParser.kOnMessageComplete] = this.onMessageComplete;
-    this.parser = parser;
+    this.parser = createParser('response', {
+      onHeaders: this.onParserHeaders,
+      onHeadersComplete: this.onHeadersComplete,
+      onBody: this.onBody,
+      onMessageComplete: this.onMessageComplete,
+    });
     // Reads land in one buffer shared by every upstream socket and go straight to the parser: no
     // stream events and no Buffer per read (the parser copies what it hands on as body).
     const socket = net.connect({ host: o.host, port: o.port, noDelay: true, onread: { buffer: readBuffer, callback: this.onRead } });

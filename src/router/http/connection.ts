@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { HTTPParser, METHODS, type NativeParser, type ParserError } from '../native-parser.js';
+import { createParser, METHODS, type NativeParser, type ParserError } from '../native-parser.js';
 import { Output } from './output.js';
 import { IncomingRequest, RequestBody, type BodySource } from './request.js';
 import { OutgoingResponse, type ResponseSink } from './response.js';
@@ -60,14 +60,13 @@ export class Connection implements BodySource, ResponseSink {
     readonly socket: net.Socket,
   ) {
     this.remoteAddress = clientAddress(socket.remoteAddress);
-    const parser = new HTTPParser();
-    parser.initialize(HTTPParser.REQUEST, {}, 0, HTTPParser.kLenientNone);
-    parser[HTTPParser.kOnHeaders] = this.onParserHeaders;
-    parser[HTTPParser.kOnHeadersComplete] = this.onHeadersComplete;
-    parser[HTTPParser.kOnBody] = this.onBody;
-    parser[HTTPParser.kOnMessageComplete] = this.onMessageComplete;
-    parser[HTTPParser.kOnExecute] = this.onExecute;
-    this.parser = parser;
+    this.parser = createParser('request', {
+      onHeaders: this.onParserHeaders,
+      onHeadersComplete: this.onHeadersComplete,
+      onBody: this.onBody,
+      onMessageComplete: this.onMessageComplete,
+      onExecute: this.onExecute,
+    });
     this.output = new Output(socket);
     socket.setNoDelay(true);
     // Without `consume` (a socket that is not a plain stream handle), reads come as 'data'.
@@ -79,7 +78,7 @@ export class Connection implements BodySource, ResponseSink {
     const handle = this.handle();
     if (handle?.isStreamBase === true && handle._consumed !== true) {
       handle._consumed = true;
-      parser.consume(handle);
+      this.parser.consume(handle);
       this.consumed = true;
     }
   }
