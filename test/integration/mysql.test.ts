@@ -15,16 +15,13 @@ import { waitFor } from '../../src/server/runtimes/contract-helpers.js';
 // The MySQL provider against a real MariaDB server (Debian's mariadb-server): prepare
 // (install-db), run its serverCommand, bootstrap, connect through the MYSQL* variables, back up,
 // wipe, restore (also into a second database with another name), restart.
-// Under CI=true a missing mariadbd fails the suite; elsewhere the suite is skipped.
+// Without mariadbd the suite is skipped with the reason (a failure under CI=true: scripts/run-tests.mjs).
 
 const provider = createMysqlProvider();
 const unavailable = await provider.check().then(
   () => null,
   (err: unknown) => (isWharfError(err) ? `${err.message}. ${err.hint ?? ''}` : String(err)),
 );
-if (unavailable && process.env.CI === 'true') {
-  test('MariaDB is installed (required under CI)', () => assert.fail(unavailable));
-}
 
 describe('MySQL provider', { skip: unavailable ?? false, timeout: 180_000 }, () => {
   let home: string;

@@ -14,16 +14,13 @@ import { waitFor } from '../../src/server/runtimes/contract-helpers.js';
 
 // The Redis provider against a real redis-server (Debian's redis-server package): prepare, run
 // its serverCommand, connect through REDIS_URL, back up, wipe, restore, restart.
-// Under CI=true a missing redis-server fails the suite; elsewhere the suite is skipped.
+// Without redis-server the suite is skipped with the reason (a failure under CI=true: scripts/run-tests.mjs).
 
 const provider = createRedisProvider();
 const unavailable = await provider.check().then(
   () => null,
   (err: unknown) => (isWharfError(err) ? `${err.message}. ${err.hint ?? ''}` : String(err)),
 );
-if (unavailable && process.env.CI === 'true') {
-  test('redis-server is installed (required under CI)', () => assert.fail(unavailable));
-}
 
 describe('Redis provider', { skip: unavailable ?? false, timeout: 120_000 }, () => {
   let home: string;
