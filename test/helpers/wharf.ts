@@ -3,11 +3,13 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { wharfPaths } from '../../src/core/paths.js';
 import { stopRouter } from '../../src/router/launch.js';
 import { ProcessRuntime } from '../../src/server/runtimes/process/process-runtime.js';
 import { freePort } from '../../src/server/ports.js';
+import { waitFor } from './wait.js';
+
+export { waitFor } from './wait.js';
 
 // A real Wharf for tests: the compiled server (npm test builds first) in a temp WHARF_HOME on
 // free ports, the real CLI, and a cleanup that leaves no process, port or file behind.
@@ -121,18 +123,6 @@ export async function copyExample(name: string, into: string): Promise<string> {
   return dir;
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, opts: { timeoutMs: number; intervalMs?: number; what: string | (() => string) }): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${typeof opts.what === 'string' ? opts.what : opts.what()}`);
-    await sleep(opts.intervalMs ?? 100);
-  }
-}
 
 export function httpRequest(url: string, opts: { host?: string; method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
