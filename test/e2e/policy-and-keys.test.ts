@@ -31,7 +31,7 @@ async function doctor(on: Wharf = wharf, cwd: string = dir): Promise<{ code: num
   const text = await on.cli(['doctor'], { cwd });
   const json = await on.cli(['doctor', '--json'], { cwd });
   assert.equal(json.code, text.code, 'doctor --json exits like doctor');
-  return { code: text.code, text: text.stdout, stderr: text.stderr, findings: parseJson<Finding[]>(json) };
+  return { code: text.code, text: text.stdout, stderr: text.stderr, findings: parseJson<Finding[]>(json, { code: text.code }) };
 }
 
 async function setVariable(pair: string, env: string, opts: { secret?: boolean; on?: Wharf; cwd?: string } = {}): Promise<void> {
@@ -140,6 +140,7 @@ test('with WHARF_POLICY=warn the deploy goes through and the finding is a warnin
     const redeploy = await own.cli(['redeploy'], { cwd: src });
     assert.equal(redeploy.code, 0, redeploy.stdout + redeploy.stderr);
     const log = await own.cli(['logs', '--build'], { cwd: src });
+    assert.equal(log.code, 0, log.stderr);
     assert.match(log.stdout, /warning: policy \(live-payment-key-outside-production\): web\.STRIPE_KEY in staging holds/);
     assert.match(log.stdout, /traffic switched to deployment #2/);
     assert.ok(!log.stdout.includes(LIVE_KEY));

@@ -144,8 +144,15 @@ export async function adminToken(wharf: Wharf): Promise<string> {
   return config.token;
 }
 
-/** Reads `wharf … --json` output. */
-export function parseJson<T>(result: CliResult): T {
+/** The result of a command that must have succeeded (exit 0); fails the test with its output otherwise. */
+export function succeeded(result: CliResult, what = 'the command'): CliResult {
+  if (result.code !== 0) throw new Error(`${what} exited ${result.code}: ${result.stdout}\n${result.stderr}`);
+  return result;
+}
+
+/** Reads `wharf … --json` output of a command that exited `code` (0 unless given). */
+export function parseJson<T>(result: CliResult, { code = 0 }: { code?: number | null } = {}): T {
+  if (result.code !== code) throw new Error(`expected exit ${code}, got ${result.code}: ${result.stdout}\n${result.stderr}`);
   try {
     return JSON.parse(result.stdout) as T;
   } catch {
