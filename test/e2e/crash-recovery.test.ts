@@ -5,7 +5,7 @@ import type { DeploymentView, ServiceStatusView } from '../../src/core/api.js';
 import { copyExample, parseJson, startWharf, succeeded, waitFor, type Wharf } from '../helpers/wharf.js';
 
 // kill -9 of the control plane in the middle of a deploy: the apps answer throughout, and the
-// restarted control plane fails or finishes the deployment cleanly (TESTING.md "Crashes").
+// restarted control plane fails or finishes the deployment cleanly (docs/testing.md "Crashes").
 
 const HOST = 'web-production.localhost';
 let wharf: Wharf;

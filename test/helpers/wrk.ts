@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { TestContext } from 'node:test';
 
-// wrk, the strict load generator of TESTING.md: it counts every socket error (connect, read,
+// wrk, the strict load generator of docs/testing.md: it counts every socket error (connect, read,
 // write, timeout) and every non-2xx/3xx response, where autocannon reconnects silently. Always
 // run as an argv array, bounded in threads, connections and duration.
 
