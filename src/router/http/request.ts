@@ -114,7 +114,7 @@ export class IncomingRequest {
 }
 
 // A host as RFC 3986 writes it, with an optional port: no list, no whitespace, no userinfo.
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+;=%-]*)(?::[0-9]*)?$/;
+const HOST = /^(?:\[[0-9A-Za-z:.%]+\]|[A-Za-z0-9._~!$&'()*+;=%-]*)(?::[0-9]*)?$/;
 
 function invalidHead(minor: number, hosts: number, host: string | undefined, codings: number, transferEncoding: string | undefined): string | null {
   if (hosts > 1) return 'more than one Host header';

@@ -80,7 +80,7 @@ async function assertRefused(raw: string): Promise<void> {
 const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n';
 
 describe('router http server: request smuggling (RFC 9112)', () => {
-  test('control: well-framed chunked and Content-Length bodies pass, pipelined requests too', async () => {
+  test('control: well-framed bodies, ordinary hosts (a port, IPv6) and HTTP/1.0 without Host pass, pipelined too', async () => {
     const { port, seen } = await serve();
     const chunked = 'POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
     const sized = 'POST /s HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nConnection: close\r\n\r\nxyz';
@@ -88,6 +88,12 @@ describe('router http server: request smuggling (RFC 9112)', () => {
     assert.match(text, /read POST \/c "abc"/);
     assert.match(text, /read POST \/s "xyz"/);
     assert.deepEqual(seen, ['POST /c host=a body="abc"', 'POST /s host=a body="xyz"']);
+
+    const hosts = await serve();
+    const heads = ['GET /1 HTTP/1.1\r\nHost: web-production.localhost:8080\r\n\r\n', 'GET /2 HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n', 'GET /3 HTTP/1.0\r\n\r\n'];
+    const { text: answered } = await exchange(hosts.port, heads.join(''));
+    assert.equal(answered.split('HTTP/1.1 200 OK').length - 1, 3, answered);
+    assert.deepEqual(hosts.seen, ['GET /1 host=web-production.localhost:8080 body=""', 'GET /2 host=[::1]:8080 body=""', 'GET /3 host=- body=""']);
   });
 
   test('Content-Length with Transfer-Encoding is refused (CL.TE / TE.CL)', async () => {
