@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { DeploymentView, ServiceStatusView, VariableView } from '../../src/core/api.js';
-import { copyExample, parseJson, startWharf, type Wharf } from '../helpers/wharf.js';
+import { copyExample, parseJson, startWharf, succeeded, type Wharf } from '../helpers/wharf.js';
 
 // The environment policy (`wharf doctor`, and the same checks before every production deploy)
 // and the rotation of the key that encrypts secrets at rest.
@@ -87,7 +87,7 @@ test('the same secret in production and staging is a shared-secret warning namin
   const [finding] = result.findings;
   assert.match(finding!.message, /JWT_SECRET in staging .*JWT_SECRET in production/);
   assert.match(result.text, /warn\s+staging\/web: .*JWT_SECRET.*production/);
-  const json = (await wharf.cli(['doctor', '--json'], { cwd: dir })).stdout;
+  const json = succeeded(await wharf.cli(['doctor', '--json'], { cwd: dir })).stdout;
   for (const out of [result.text, result.stderr, json]) assert.ok(!out.includes(JWT), `doctor printed the secret: ${out}`);
 });
 
