@@ -10,7 +10,7 @@ import { freePort } from '../../src/server/ports.js';
 import { createMysqlProvider } from '../../src/server/databases/mysql/index.js';
 import { findBinary, runTool, toolEnv } from '../../src/server/databases/tools.js';
 import { startServer, type RunningServer } from '../../src/server/databases/mysql/test-server.js';
-import { waitFor } from '../../src/server/runtimes/contract-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 // The MySQL provider against a real MariaDB server (Debian's mariadb-server): prepare
 // (install-db), run its serverCommand, bootstrap, connect through the MYSQL* variables, back up,

@@ -10,7 +10,7 @@ import { freePort } from '../../src/server/ports.js';
 import { createRedisProvider } from '../../src/server/databases/redis/index.js';
 import { findBinary, runTool, toolEnv } from '../../src/server/databases/tools.js';
 import { startServer, type RunningServer } from '../../src/server/databases/mysql/test-server.js';
-import { waitFor } from '../../src/server/runtimes/contract-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 // The Redis provider against a real redis-server (Debian's redis-server package): prepare, run
 // its serverCommand, connect through REDIS_URL, back up, wipe, restore, restart.

@@ -5,12 +5,10 @@ import { fileURLToPath } from 'node:url';
 import type { ReplicaSpec } from '../../core/runtime.js';
 import type { LogLine } from '../observe/log-writer.js';
 
-// Helpers for runtime tests: bounded polling instead of sleeps, tiny HTTP and log readers,
-// and specs for the fixture programs in test/fixtures.
+// Helpers for runtime tests: tiny HTTP and log readers, and specs for the fixture programs in
+// test/fixtures (waiting is test/helpers/wait.ts).
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
-
-export { waitFor } from '../../../test/helpers/wait.js';
 
 /** GET 127.0.0.1:port/path; null when nothing answers. */
 export function httpGet(port: number, urlPath = '/'): Promise<{ status: number; body: string } | null> {
