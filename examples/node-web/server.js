@@ -1,7 +1,7 @@
 // node-web: a dependency-free app to deploy with Wharf.
 //   GET /            → {"app":"node-web","version":…,"greeting":…}
 //   GET /api/health  → 200 {"status":"healthy"}, or 503 with HEALTH_FAIL=1 or a file ./unhealthy
-//   GET /slow?ms=N   → answers after N ms (at most 30000)
+//   GET /slow?ms=N   → answers after N ms (at most 30000); with &announce=1 it prints when it starts
 //   /ws              → WebSocket echo of text frames
 // On SIGTERM it stops accepting, lets in-flight requests finish, closes WebSockets with 1001, exits 0.
 const http = require('node:http');
@@ -33,6 +33,8 @@ const server = http.createServer((req, res) => {
   }
   if (req.method === 'GET' && url.pathname === '/slow') {
     const ms = Math.min(Math.max(Number(url.searchParams.get('ms')) || 0, 0), 30000);
+    // For tests that must know the request is in flight here before they act (a stop, a switch).
+    if (url.searchParams.get('announce') === '1') console.log(`node-web: slow request started (${ms} ms)`);
     setTimeout(() => json(res, 200, { app: 'node-web', version, sleptMs: ms }), ms);
     return;
   }

@@ -2,7 +2,7 @@ import type { DrainRequest, DrainResult } from '../core/routes.js';
 import type { TargetRegistry } from './targets.js';
 
 // "The new target answers" is not a drain signal; in-flight work on the old one reaching
-// zero is (TESTING.md). Woken by every count that goes down, not by polling.
+// zero is (docs/testing.md). Woken by every count that goes down, not by polling.
 
 export function drain(registry: TargetRegistry, request: DrainRequest): Promise<DrainResult> {
   const ids = new Set(request.targets);

@@ -109,6 +109,7 @@ test('a backup-age rule fires for a database without backups and resolves when a
   assert.deepEqual([fired.payload.type, fired.payload.kind, fired.payload.severity, fired.payload.service?.name], ['alert', 'alert.fired', 'warning', 'cache']);
   assert.match(fired.payload.message, /^cache \(production\): no successful backup yet; the newest must be under 26h old \(alert alr_[0-9a-f]+\)$/);
   const listed = await cli(['alerts', 'list']);
+  assert.equal(listed.code, 0, listed.stdout + listed.stderr);
   assert.match(listed.stdout, /newest backup older than 26h\s+cache \/ all environments\s+webhook .*FIRING: cache \(production\)/);
 
   const backup = await cli(['db', 'backup', 'cache', '--json']);
@@ -152,6 +153,7 @@ test('a certificate rule fires for a certificate about to expire, resolves when 
     assert.equal(fired.payload.data.trusted, false);
     assert.ok(Number(fired.payload.data.daysLeft) > 2.9 && Number(fired.payload.data.daysLeft) <= 3, String(fired.payload.data.daysLeft));
     const listed = await cli(['alerts', 'list']);
+    assert.equal(listed.code, 0, listed.stdout + listed.stderr);
     assert.match(listed.stdout, new RegExp(`the project\\s+webhook .*FIRING: ${endpoint} expires in 2d 23h`));
 
     const renewed = await certificate('renewed', 90);

@@ -115,6 +115,7 @@ test("the seed's command line works: alerts create --metric cpu --threshold 80 -
   assert.doesNotMatch(list.stdout, new RegExp(generated), 'the generated secret is never shown again');
   assert.doesNotMatch(list.stdout, /abc123/, 'nor the query string of the URL');
   const text = await wharf.cli(['alerts'], { cwd: appDir });
+  assert.equal(text.code, 0, text.stdout + text.stderr);
   assert.match(text.stdout, /cpu > 80%\s+all services \/ all environments\s+webhook http:\/\/127\.0\.0\.1:\d+\/wharf-hook\?… \(signed\)\s+no data yet/);
 
   const del = await wharf.cli(['alerts', 'delete', rules[0]!.id], { cwd: appDir });
@@ -135,6 +136,7 @@ test('email rules keep the SMTP password to themselves; a missing --smtp is expl
   const rule = parseJson<RuleView>(create);
   assert.equal(rule.channel.target, 'email ops@example.test, dev@example.test via 127.0.0.1:2525');
   const list = await wharf.cli(['alerts', 'list', '--json'], { cwd: appDir });
+  assert.equal(list.code, 0, list.stdout + list.stderr);
   assert.doesNotMatch(list.stdout + create.stdout, /hunter2/);
   assert.equal((await wharf.cli(['alerts', 'delete', rule.id], { cwd: appDir })).code, 0);
 });
@@ -176,6 +178,7 @@ test('an event rule on service.crashed: a test notification, then a real crash r
   const deliveries = parseJson<DeliveryView[]>(await wharf.cli(['alerts', 'deliveries', rule.id, '--json'], { cwd: appDir }));
   assert.deepEqual(deliveries.map((d) => [d.kind, d.attempt, d.status, d.statusCode]), [['alert.test', 1, 'delivered', 200], ['service.crashed', 1, 'delivered', 200]]);
   const table = await wharf.cli(['alerts', 'deliveries'], { cwd: appDir });
+  assert.equal(table.code, 0, table.stdout + table.stderr);
   assert.match(table.stdout, /TIME\s+RULE\s+KIND\s+ATTEMPT\s+STATUS\s+CODE\s+MS\s+ERROR/);
   assert.match(table.stdout, /service\.crashed\s+1\s+delivered\s+200/);
 
@@ -206,6 +209,7 @@ test('a CPU-burning app fires a cpu alert to the webhook (signed), and it resolv
   assert.match(fired.message, /burner \(production\): cpu is [\d.]+%, over 30% for \d/);
   assert.ok(received.filter((r) => (JSON.parse(r.body) as Payload).kind === 'alert.fired').every((r) => r.valid));
   const listed = await wharf.cli(['alerts', 'list'], { cwd: burnerDir });
+  assert.equal(listed.code, 0, listed.stdout + listed.stderr);
   assert.match(listed.stdout, /FIRING: burner \(production\)/);
 
   await wharf.get('burner-production.localhost', '/calm');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DeploymentView, LogLineView, ServiceStatusView, VariableView } from '../../src/core/api.js';
 import { freePort } from '../../src/server/ports.js';
-import { copyExample, httpRequest, parseJson, REPO, runCli, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
+import { copyExample, httpRequest, parseJson, REPO, runCli, startWharf, succeeded, waitFor, type Wharf } from '../helpers/wharf.js';
 
 // Config as code end to end: wharf.toml (examples/multi-service) with `wharf up`, `plan` and
 // `apply`; an invalid file that must change nothing; a render.yaml and a multi-process
@@ -137,7 +137,7 @@ test("the worker's heartbeats reach web over the private network", async () => {
       { timeoutMs: 15_000, intervalMs: 250, what: () => `heartbeats on web (last GET /: ${JSON.stringify(last)})` },
     );
   } catch (err) {
-    const workerLog = (await wharf.cli(['logs', '-s', 'worker', '--lines', '5'], { cwd: dir })).stdout;
+    const workerLog = succeeded(await wharf.cli(['logs', '-s', 'worker', '--lines', '5'], { cwd: dir })).stdout;
     throw new Error(`${(err as Error).message}\nworker log:\n${workerLog}`);
   }
   assert.equal((last as WebView | null)?.heartbeats.from, 'worker');
@@ -151,6 +151,7 @@ test('wharf plan shows what an edit of wharf.toml would change without changing 
   assert.deepEqual(cleanJson.changes, []);
   assert.equal(cleanJson.file, 'wharf.toml');
   const cleanStaging = await wharf.cli(['plan', '-e', 'staging'], { cwd: dir });
+  assert.equal(cleanStaging.code, 0, cleanStaging.stdout + cleanStaging.stderr);
   assert.match(cleanStaging.stdout, /No changes/);
 
   const deploymentsBefore = await deploymentCount('web');
@@ -191,7 +192,7 @@ test('wharf plan shows what an edit of wharf.toml would change without changing 
 
   const again = parseJson<PlanJson>(await wharf.cli(['apply', '--json'], { cwd: dir }));
   assert.deepEqual(again.changes, [], 'applying the same file twice changes nothing the second time');
-  assert.match((await wharf.cli(['plan'], { cwd: dir })).stdout, /No changes/);
+  assert.match(succeeded(await wharf.cli(['plan'], { cwd: dir })).stdout, /No changes/);
 });
 
 test('an invalid wharf.toml stops wharf up with file:line:col and a did-you-mean; nothing is applied or deployed', async () => {
@@ -375,5 +376,6 @@ test('wharf validate and wharf import work offline', async () => {
 
 async function logLines(on: Wharf, cwd: string, service: string): Promise<LogLineView[]> {
   const res = await on.cli(['logs', '-s', service, '--json'], { cwd });
+  assert.equal(res.code, 0, res.stdout + res.stderr);
   return res.stdout.trim() ? res.stdout.trim().split('\n').map((l) => JSON.parse(l) as LogLineView) : [];
 }

@@ -108,6 +108,7 @@ test('preDeployCommand runs once per deploy, before the replicas start; a failin
   const status = parseJson<ServiceStatusView[]>(await wharf.cli(['status', '--json'], { cwd: dir }))[0]!;
   assert.ok(status.replicas.every((r) => r.deploymentId === stillThree!.id), JSON.stringify(status.replicas));
   const preLog = await wharf.cli(['logs', '--deployment', '4', '--json'], { cwd: dir });
+  assert.equal(preLog.code, 0, preLog.stdout + preLog.stderr);
   const preLines = preLog.stdout.trim().split('\n').map((l) => JSON.parse(l) as LogLineView);
   assert.ok(preLines.some((l) => l.s === 'out' && l.m === 'migrating for v3'), preLog.stdout);
   assert.ok(preLines.some((l) => l.s === 'err' && l.m === 'migration failed with code 3'), preLog.stdout);

@@ -60,7 +60,7 @@ function terminal(args: string[], opts: { env?: Record<string, string>; cols?: n
   return {
     pty,
     output: () => out,
-    see: (pattern, from = 0) => waitFor(() => pattern.test(out.slice(from)), { timeoutMs: 20_000, what: () => `${pattern} in the terminal; it shows:\n${out}` }),
+    see: async (pattern, from = 0) => void (await waitFor(() => pattern.test(out.slice(from)), { timeoutMs: 20_000, what: () => `${pattern} in the terminal; it shows:\n${out}` })),
     type: (text) => pty.write(text),
     exit,
   };

@@ -65,6 +65,7 @@ test('a worker deploys with --kind worker: no route, its logs show the jobs it p
   await waitFor(
     async () => {
       const logs = await wharf.cli(['logs', '-s', 'worker', '--json'], { cwd: workerDir });
+      assert.equal(logs.code, 0, logs.stdout + logs.stderr);
       return logs.stdout.trim().split('\n').some((l) => /processed job \d+/.test((JSON.parse(l) as LogLineView).m));
     },
     { timeoutMs: 15_000, what: '"processed job" in the worker logs' },
@@ -94,6 +95,7 @@ test('a worker that keeps crashing is restarted by its policy and ends CRASHED w
 
   // Its log shows the three starts: the first and two restarts.
   const logs = await wharf.cli(['logs', '-s', 'worker', '--deployment', '2', '--json'], { cwd: workerDir });
+  assert.equal(logs.code, 0, logs.stdout + logs.stderr);
   const lines = logs.stdout.trim().split('\n').map((l) => (JSON.parse(l) as LogLineView).m);
   assert.equal(lines.filter((m) => /^crashing after 2 jobs/.test(m)).length, 3, lines.join('\n'));
   const events = parseJson<Array<{ kind: string; data?: unknown; message: string }>>(await wharf.cli(['events', '--json'], { cwd: workerDir }));
@@ -119,6 +121,7 @@ test('examples/cron-job: up makes a cron service from railway.toml; list explain
     previous = Date.parse(run);
   }
   const text = await wharf.cli(['cron', 'list'], { cwd: cronDir });
+  assert.equal(text.code, 0, text.stdout + text.stderr);
   assert.match(text.stdout, /nightly {2}0 2 \* \* \*/);
 
   const status = await statusOf('nightly', cronDir);
@@ -156,6 +159,7 @@ test('cron run runs it now and exits 0 with the report; with FAIL_CHECK=1 it exi
     ['manual', 'SUCCEEDED', 0, null],
   ]);
   const logs = await wharf.cli(['cron', 'logs', 'nightly'], { cwd: cronDir });
+  assert.equal(logs.code, 0, logs.stdout + logs.stderr);
   assert.match(logs.stdout, /check failed: FAIL_CHECK=1/, 'cron logs shows the latest run');
 
   const events = parseJson<Array<{ kind: string; severity: string; message: string }>>(await wharf.cli(['events', '--json'], { cwd: cronDir }));

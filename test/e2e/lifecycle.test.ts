@@ -109,12 +109,16 @@ test('logs shows runtime lines with timestamps; --build shows the build; --lines
   assert.ok(lines.some((l) => /listening on port/.test(l.m)), runtime.stdout);
   assert.ok(lines.every((l) => !Number.isNaN(Date.parse(l.t))));
   const latestBuild = await wharf.cli(['logs', '--build'], { cwd: dir });
+  assert.equal(latestBuild.code, 0, latestBuild.stdout + latestBuild.stderr);
   assert.match(latestBuild.stdout, /CRASHED: the app exited with code 3/, 'the latest deployment is the crashed one');
   const firstBuild = await wharf.cli(['logs', '--build', '--deployment', '1'], { cwd: dir });
+  assert.equal(firstBuild.code, 0, firstBuild.stdout + firstBuild.stderr);
   assert.match(firstBuild.stdout, /==> builder NODE[\s\S]*traffic switched to deployment #1/);
   const two = await wharf.cli(['logs', '--lines', '2', '--json'], { cwd: dir });
+  assert.equal(two.code, 0, two.stdout + two.stderr);
   assert.equal(two.stdout.trim().split('\n').length, 2);
   const none = await wharf.cli(['logs', '--since', '2099-01-01T00:00:00Z', '--json'], { cwd: dir });
+  assert.equal(none.code, 0, none.stdout + none.stderr);
   assert.equal(none.stdout.trim(), '');
   const bad = await wharf.cli(['logs', '--since', 'yesterday-ish'], { cwd: dir });
   assert.equal(bad.code, 1);

@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { DeploymentView, ServiceStatusView, VariableView } from '../../src/core/api.js';
-import { copyExample, parseJson, startWharf, type Wharf } from '../helpers/wharf.js';
+import { copyExample, parseJson, startWharf, succeeded, type Wharf } from '../helpers/wharf.js';
 
 // The environment policy (`wharf doctor`, and the same checks before every production deploy)
 // and the rotation of the key that encrypts secrets at rest.
@@ -31,7 +31,7 @@ async function doctor(on: Wharf = wharf, cwd: string = dir): Promise<{ code: num
   const text = await on.cli(['doctor'], { cwd });
   const json = await on.cli(['doctor', '--json'], { cwd });
   assert.equal(json.code, text.code, 'doctor --json exits like doctor');
-  return { code: text.code, text: text.stdout, stderr: text.stderr, findings: parseJson<Finding[]>(json) };
+  return { code: text.code, text: text.stdout, stderr: text.stderr, findings: parseJson<Finding[]>(json, { code: text.code }) };
 }
 
 async function setVariable(pair: string, env: string, opts: { secret?: boolean; on?: Wharf; cwd?: string } = {}): Promise<void> {
@@ -87,7 +87,7 @@ test('the same secret in production and staging is a shared-secret warning namin
   const [finding] = result.findings;
   assert.match(finding!.message, /JWT_SECRET in staging .*JWT_SECRET in production/);
   assert.match(result.text, /warn\s+staging\/web: .*JWT_SECRET.*production/);
-  const json = (await wharf.cli(['doctor', '--json'], { cwd: dir })).stdout;
+  const json = succeeded(await wharf.cli(['doctor', '--json'], { cwd: dir })).stdout;
   for (const out of [result.text, result.stderr, json]) assert.ok(!out.includes(JWT), `doctor printed the secret: ${out}`);
 });
 
@@ -140,6 +140,7 @@ test('with WHARF_POLICY=warn the deploy goes through and the finding is a warnin
     const redeploy = await own.cli(['redeploy'], { cwd: src });
     assert.equal(redeploy.code, 0, redeploy.stdout + redeploy.stderr);
     const log = await own.cli(['logs', '--build'], { cwd: src });
+    assert.equal(log.code, 0, log.stderr);
     assert.match(log.stdout, /warning: policy \(live-payment-key-outside-production\): web\.STRIPE_KEY in staging holds/);
     assert.match(log.stdout, /traffic switched to deployment #2/);
     assert.ok(!log.stdout.includes(LIVE_KEY));

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeploymentView, LogLineView } from '../../src/core/api.js';
-import { copyExample, parseJson, REPO, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
+import { copyExample, parseJson, REPO, startWharf, succeeded, waitFor, type Wharf } from '../helpers/wharf.js';
 
 // Kept builds (rollback never rebuilds, so only kept ones can be rolled back to) and
 // `wharf logs -f` following a service across a redeploy.
@@ -17,7 +17,7 @@ before(async () => {
   dir = await copyExample('node-web', wharf.home);
   assert.equal((await wharf.cli(['init', '--name', 'keep'], { cwd: dir })).code, 0);
   for (let i = 1; i <= 3; i++) {
-    await wharf.cli(['variables', '--skip-deploy', '--set', `APP_VERSION=${i}`], { cwd: dir });
+    succeeded(await wharf.cli(['variables', '--skip-deploy', '--set', `APP_VERSION=${i}`], { cwd: dir }));
     const run = await wharf.cli(i === 1 ? ['up'] : ['redeploy'], { cwd: dir });
     assert.equal(run.code, 0, run.stdout + run.stderr);
   }
@@ -56,7 +56,7 @@ test('logs -f streams the live deployment and follows it across a redeploy', asy
   });
   await waitFor(() => lines.some((l) => /listening on port/.test(l.m)), { timeoutMs: 10_000, what: 'the current replica’s lines' });
   const before = new Set(lines.map((l) => l.replica));
-  await wharf.cli(['variables', '--skip-deploy', '--set', 'APP_VERSION=9'], { cwd: dir });
+  succeeded(await wharf.cli(['variables', '--skip-deploy', '--set', 'APP_VERSION=9'], { cwd: dir }));
   const redeploy = await wharf.cli(['redeploy'], { cwd: dir });
   assert.equal(redeploy.code, 0, redeploy.stderr);
   await waitFor(() => lines.some((l) => /node-web 9 listening/.test(l.m) && !before.has(l.replica)), { timeoutMs: 15_000, what: 'the new replica’s lines in the same stream' });

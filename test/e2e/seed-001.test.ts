@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import type { ServiceStatusView } from '../../src/core/api.js';
-import { copyExample, httpRequest, parseJson, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
+import { copyExample, httpRequest, parseJson, startWharf, succeeded, waitFor, type Wharf } from '../helpers/wharf.js';
 
 // Seed 001 (Finance Hub): examples/finance-hub — a web API and a queue worker, Postgres and
 // Redis, wired by references in wharf.toml — from `wharf init` + `wharf up` to a transaction
@@ -59,12 +59,13 @@ test('wharf up provisions db and cache, runs the migration, deploys web and work
   }
 
   // The migration ran, as the migration role, after a backup of db.
-  const migrationUser = new URL((await wharf.cli(['db', 'url', 'db', '--migration'], { cwd: dir })).stdout.trim()).username;
-  const appUrl = (await wharf.cli(['db', 'url', 'db'], { cwd: dir })).stdout.trim();
+  const migrationUser = new URL(succeeded(await wharf.cli(['db', 'url', 'db', '--migration'], { cwd: dir })).stdout.trim()).username;
+  const appUrl = succeeded(await wharf.cli(['db', 'url', 'db'], { cwd: dir })).stdout.trim();
   assert.equal(await psqlHere(appUrl, "SELECT tableowner FROM pg_tables WHERE tablename = 'transactions'"), migrationUser);
   const backups = parseJson<Array<{ kind: string; status: string }>>(await wharf.cli(['db', 'list-backups', 'db', '--json'], { cwd: dir }));
   assert.ok(backups.some((b) => b.kind === 'pre-deploy' && b.status === 'SUCCEEDED'), 'a backup before the migration');
   const build = await wharf.cli(['logs', '--build', '-s', 'web'], { cwd: dir });
+  assert.equal(build.code, 0, build.stdout + build.stderr);
   assert.match(build.stdout, /migrations applied: 2/, build.stdout);
 
   const health = await api('GET', '/api/health');
@@ -95,9 +96,10 @@ test('a POSTed transaction goes through the Redis queue and the worker into Post
   assert.equal(found.amount_cents, -1850);
 
   // The worker wrote it (the API only queues), and the second read comes from Redis.
-  const appUrl = (await wharf.cli(['db', 'url', 'db'], { cwd: dir })).stdout.trim();
+  const appUrl = succeeded(await wharf.cli(['db', 'url', 'db'], { cwd: dir })).stdout.trim();
   assert.equal(await psqlHere(appUrl, `SELECT description FROM transactions WHERE id = '${id}'`), 'Coffee beans');
   const worker = await wharf.cli(['logs', '-s', 'worker'], { cwd: dir });
+  assert.equal(worker.code, 0, worker.stdout + worker.stderr);
   assert.match(worker.stdout, new RegExp(`stored transaction ${id}`));
   const again = await api('GET', '/api/transactions');
   assert.equal(again.headers['x-cache'], 'HIT');

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { copyExample, httpRequest, REPO, startWharf, type CliResult, type Wharf } from '../helpers/wharf.js';
 import { describeWrk, requireWrk, startWrk, type WrkResult, type WrkRun } from '../helpers/wrk.js';
 
-// The zero-downtime promise, measured the way a user feels it (TESTING.md): wrk runs
+// The zero-downtime promise, measured the way a user feels it (docs/testing.md): wrk runs
 // against a 2-replica service, one on a trivial endpoint and one on a ~50 ms endpoint, while
 // the service is redeployed 5 times and rolled back once. 5 s requests are in flight across
 // switches and WebSockets are held open across them: every request must succeed (no socket

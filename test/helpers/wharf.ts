@@ -3,11 +3,13 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { wharfPaths } from '../../src/core/paths.js';
 import { stopRouter } from '../../src/router/launch.js';
 import { ProcessRuntime } from '../../src/server/runtimes/process/process-runtime.js';
 import { freePort } from '../../src/server/ports.js';
+import { waitFor } from './wait.js';
+
+export { waitFor } from './wait.js';
 
 // A real Wharf for tests: the compiled server (npm test builds first) in a temp WHARF_HOME on
 // free ports, the real CLI, and a cleanup that leaves no process, port or file behind.
@@ -121,18 +123,6 @@ export async function copyExample(name: string, into: string): Promise<string> {
   return dir;
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, opts: { timeoutMs: number; intervalMs?: number; what: string | (() => string) }): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${typeof opts.what === 'string' ? opts.what : opts.what()}`);
-    await sleep(opts.intervalMs ?? 100);
-  }
-}
 
 export function httpRequest(url: string, opts: { host?: string; method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
@@ -154,8 +144,15 @@ export async function adminToken(wharf: Wharf): Promise<string> {
   return config.token;
 }
 
-/** Reads `wharf … --json` output. */
-export function parseJson<T>(result: CliResult): T {
+/** The result of a command that must have succeeded (exit 0); fails the test with its output otherwise. */
+export function succeeded(result: CliResult, what = 'the command'): CliResult {
+  if (result.code !== 0) throw new Error(`${what} exited ${result.code}: ${result.stdout}\n${result.stderr}`);
+  return result;
+}
+
+/** Reads `wharf … --json` output of a command that exited `code` (0 unless given). */
+export function parseJson<T>(result: CliResult, { code = 0 }: { code?: number | null } = {}): T {
+  if (result.code !== code) throw new Error(`expected exit ${code}, got ${result.code}: ${result.stdout}\n${result.stderr}`);
   try {
     return JSON.parse(result.stdout) as T;
   } catch {

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { TestContext } from 'node:test';
 
-// wrk, the strict load generator of TESTING.md: it counts every socket error (connect, read,
+// wrk, the strict load generator of docs/testing.md: it counts every socket error (connect, read,
 // write, timeout) and every non-2xx/3xx response, where autocannon reconnects silently. Always
 // run as an argv array, bounded in threads, connections and duration.
 
@@ -62,13 +62,12 @@ export function findWrk(bin = 'wrk'): string | null {
 }
 
 /**
- * Returns the wrk binary, or handles its absence: under CI=true the test fails (install it),
- * elsewhere it is skipped with the reason. Returns null when the test was skipped.
+ * Returns the wrk binary, or skips the test with the reason (under CI=true the runner,
+ * scripts/run-tests.mjs, fails a skip that is not on its allow-list). Null when skipped.
  */
 export function requireWrk(t: TestContext, bin = 'wrk'): string | null {
   const found = findWrk(bin);
   if (found !== null) return found;
-  if (process.env.CI === 'true') throw new Error(`${INSTALL_HINT} (CI=true: a missing load generator is a failure, not a skip)`);
   t.skip(INSTALL_HINT);
   return null;
 }

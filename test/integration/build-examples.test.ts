@@ -13,6 +13,7 @@ import { planBuild } from '../../src/server/builders/detect.js';
 import { buildRelease } from '../../src/server/builders/execute.js';
 import { readRailwayConfig } from '../../src/server/config/railway-config.js';
 import { storeSource } from '../../src/server/source/store-source.js';
+import { waitFor } from '../helpers/wharf.js';
 
 // Each example, the whole way: pack → store → plan → build a release → start it → ask it.
 
@@ -55,16 +56,9 @@ async function start(plan: BuildPlan, cwd: string, env: Record<string, string> =
   return { child, port, output: () => output };
 }
 
-async function waitFor(url: string, ms = 15_000): Promise<Response> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fetch(url);
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+/** The first answer from a freshly started app. */
+function answer(url: string): Promise<Response> {
+  return waitFor(() => fetch(url), { timeoutMs: 15_000, what: `${url} to answer` });
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -96,7 +90,7 @@ test('node-web builds, answers, reports health, echoes WebSockets and stops clea
     assert.equal(settings.healthcheckTimeout, 60);
     const app = await start(plan, releaseDir, { APP_VERSION: '7' });
     try {
-      const home = await waitFor(`http://127.0.0.1:${app.port}/`);
+      const home = await answer(`http://127.0.0.1:${app.port}/`);
       assert.deepEqual(await home.json(), { app: 'node-web', version: '7', greeting: 'Hello from Wharf', replica: null });
       const health = await fetch(`http://127.0.0.1:${app.port}/api/health`);
       assert.equal(health.status, 200);
@@ -110,8 +104,8 @@ test('node-web builds, answers, reports health, echoes WebSockets and stops clea
       ws.send('hello wharf');
       assert.equal(await echoed, 'hello wharf');
       const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-      const slow = fetch(`http://127.0.0.1:${app.port}/slow?ms=500`);
-      await new Promise((r) => setTimeout(r, 100));
+      const slow = fetch(`http://127.0.0.1:${app.port}/slow?ms=500&announce=1`);
+      await waitFor(() => app.output().includes('node-web: slow request started'), { timeoutMs: 10_000, what: () => `the slow request to reach the app; it printed:\n${app.output()}` });
       const exit = stop(app.child);
       assert.equal(await closed, 1001);
       assert.equal((await slow).status, 200, 'the in-flight request finishes');
@@ -129,7 +123,7 @@ test('static-site is served by the static server', async () => {
     assert.equal(plan.builder, 'STATIC');
     const app = await start(plan, releaseDir);
     try {
-      const index = await waitFor(`http://127.0.0.1:${app.port}/`);
+      const index = await answer(`http://127.0.0.1:${app.port}/`);
       assert.equal(index.status, 200, app.output());
       assert.match(await index.text(), /<h1>static-site<\/h1>/);
       const css = await fetch(`http://127.0.0.1:${app.port}/style.css`);
@@ -149,7 +143,7 @@ test('procfile-app runs its web process', async () => {
     assert.deepEqual(plan.start, { argv: ['sh', '-c', 'node app.js'], kind: 'web' });
     const app = await start(plan, releaseDir);
     try {
-      const res = await waitFor(`http://127.0.0.1:${app.port}/`);
+      const res = await answer(`http://127.0.0.1:${app.port}/`);
       assert.equal((await res.text()).trim(), 'procfile-app');
     } finally {
       await stop(app.child);

@@ -10,7 +10,7 @@ import { freePort } from '../../src/server/ports.js';
 import { createMongoProvider } from '../../src/server/databases/mongo/index.js';
 import { findBinary, runTool, toolEnv } from '../../src/server/databases/tools.js';
 import { startServer, type RunningServer } from '../../src/server/databases/mysql/test-server.js';
-import { waitFor } from '../../src/server/runtimes/contract-helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 // The Mongo provider against a real mongod (MongoDB's own packages: mongod, mongosh and the
 // database tools). Debian has no MongoDB, so — as issue 4 allows — the suite is reported as

@@ -19,10 +19,10 @@ import {
   startRouter,
   startUpstream,
   table,
-  waitFor,
   type RouterUnderTest,
   type Upstream,
 } from '../fixtures/router-harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 // The router as its own process: real upstream servers, real sockets, real signals.
 

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { parseTrafficLine, type TrafficLine } from '../../src/core/traffic.js';
 import { MetricsCollector } from '../../src/server/metrics/collector.js';
 import { MetricsStore } from '../../src/server/metrics/metrics-store.js';
-import { get, removeHome, route, startRouter, startUpstream, table, waitFor, type RouterUnderTest, type Upstream } from '../fixtures/router-harness.js';
+import { get, removeHome, route, startRouter, startUpstream, table, type RouterUnderTest, type Upstream } from '../fixtures/router-harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 // A real router under load, read by the real collector: the router counts every request in its
 // 10 s buckets, so the collector's request counts are exact however busy a service is. The old

@@ -118,7 +118,8 @@ export class Connection implements BodySource, ResponseSink {
       url = this.pendingUrl;
       this.pendingUrl = '';
     }
-    if (this.ending || this.closed) return 0;
+    // After a refused head, nothing more of this connection is read as a request.
+    if (this.ending || this.closed || this.failure !== 0) return 0;
     const name = METHODS[method] ?? '';
     // An HTTP/2 connection preface: this server speaks HTTP/1.1 only.
     if (name === 'PRI') {
@@ -126,6 +127,11 @@ export class Connection implements BodySource, ResponseSink {
       return 0;
     }
     const req = new IncomingRequest(name, url, minor, headers, shouldKeepAlive, upgrade, this.remoteAddress);
+    if (req.invalid !== null) {
+      // Answered like bytes that do not parse (afterExecute stops reading once the parser returns).
+      this.failure = 400;
+      return 0;
+    }
     if (upgrade) {
       this.upgradeRequest = req;
       return 0;
@@ -175,6 +181,10 @@ export class Connection implements BodySource, ResponseSink {
       this.parseFailed(ret);
       return;
     }
+    if (this.failure !== 0 && !this.detached) {
+      this.refuse(this.failure);
+      return;
+    }
     if (this.upgradeRequest !== null && this.upgradeHead === null) {
       // The parser stops at the end of an upgrade's head; what follows is the new protocol's.
       const buffer = data ?? this.parser.getCurrentBuffer();
@@ -185,9 +195,14 @@ export class Connection implements BodySource, ResponseSink {
   }
 
   private parseFailed(err: ParserError): void {
-    if (this.closed || this.ending) return;
     const code = err.code;
-    this.failure = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+    this.refuse(code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400);
+  }
+
+  /** Stops reading requests; `status` is answered (and the connection closed) after earlier responses. */
+  private refuse(status: number): void {
+    if (this.closed || this.ending) return;
+    this.failure = status;
     this.abortParsing();
     this.detach();
     if (this.active === null && this.queue.length === 0) this.becameIdle();

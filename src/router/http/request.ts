@@ -36,6 +36,14 @@ export class IncomingRequest {
   /** The Connection header's value (its tokens name more hop-by-hop headers). */
   readonly connection: string | undefined;
   readonly expect: string | undefined;
+  /**
+   * Why the head must be refused with a 400 although it parsed (RFC 9112): a Host header that is
+   * missing (HTTP/1.1), repeated or not one host, or a transfer coding other than `chunked` alone.
+   * Two parsers (ours, the app's) could read such a request differently: request smuggling, or
+   * routing by one Host while the app trusts another. llhttp in strict mode already refuses the
+   * rest (Content-Length with Transfer-Encoding, two Content-Lengths, obs-fold, bare LF).
+   */
+  readonly invalid: string | null;
 
   constructor(
     readonly method: string,
@@ -53,12 +61,17 @@ export class IncomingRequest {
     let transferEncoding: string | undefined;
     let connection: string | undefined;
     let expect: string | undefined;
+    let hosts = 0;
+    let codings = 0;
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i]!;
       // Only names of these lengths can matter: most headers skip the lower-casing.
       switch (name.length) {
         case 4:
-          if (host === undefined && name.toLowerCase() === 'host') host = rawHeaders[i + 1];
+          if (name.toLowerCase() === 'host') {
+            hosts++;
+            host ??= rawHeaders[i + 1];
+          }
           break;
         case 6:
           if (expect === undefined && name.toLowerCase() === 'expect') expect = rawHeaders[i + 1];
@@ -70,7 +83,10 @@ export class IncomingRequest {
           if (contentLength === undefined && name.toLowerCase() === 'content-length') contentLength = rawHeaders[i + 1];
           break;
         case 17:
-          if (name.toLowerCase() === 'transfer-encoding') transferEncoding = rawHeaders[i + 1];
+          if (name.toLowerCase() === 'transfer-encoding') {
+            codings++;
+            transferEncoding = rawHeaders[i + 1];
+          }
           break;
       }
     }
@@ -79,6 +95,7 @@ export class IncomingRequest {
     this.transferEncoding = transferEncoding;
     this.connection = connection;
     this.expect = expect;
+    this.invalid = invalidHead(httpVersionMinor, hosts, host, codings, transferEncoding);
     this.complete = !this.hasBody;
   }
 
@@ -94,4 +111,16 @@ export class IncomingRequest {
     }
     return undefined;
   }
+}
+
+// A host as RFC 3986 writes it, with an optional port: no list, no whitespace, no userinfo.
+const HOST = /^(?:\[[0-9A-Za-z:.%]+\]|[A-Za-z0-9._~!$&'()*+;=%-]*)(?::[0-9]*)?$/;
+
+function invalidHead(minor: number, hosts: number, host: string | undefined, codings: number, transferEncoding: string | undefined): string | null {
+  if (hosts > 1) return 'more than one Host header';
+  if (host === undefined ? minor >= 1 : !HOST.test(host)) return host === undefined ? 'no Host header' : 'a Host header that is not one host';
+  // The router decodes `chunked` only; any other coding (or `chunked` twice) is a body whose
+  // length it cannot know, and forwarding it would let the app frame it differently.
+  if (transferEncoding !== undefined && (codings > 1 || transferEncoding.trim().toLowerCase() !== 'chunked')) return 'a transfer coding other than chunked';
+  return null;
 }

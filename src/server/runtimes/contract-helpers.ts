@@ -5,42 +5,10 @@ import { fileURLToPath } from 'node:url';
 import type { ReplicaSpec } from '../../core/runtime.js';
 import type { LogLine } from '../observe/log-writer.js';
 
-// Helpers for runtime tests: bounded polling instead of sleeps, tiny HTTP and log readers,
-// and specs for the fixture programs in test/fixtures.
+// Helpers for runtime tests: tiny HTTP and log readers, and specs for the fixture programs in
+// test/fixtures (waiting is test/helpers/wait.ts).
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
-
-/** Polls `probe` until it returns a truthy value; fails with `what` after timeoutMs. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  { timeoutMs = 10_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${describe(last)})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
-function describe(value: unknown): string {
-  if (value instanceof Error) return value.message;
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return String(value);
-  }
-}
 
 /** GET 127.0.0.1:port/path; null when nothing answers. */
 export function httpGet(port: number, urlPath = '/'): Promise<{ status: number; body: string } | null> {

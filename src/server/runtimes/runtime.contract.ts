@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ReplicaSpec, ReplicaStatus, Runtime } from '../../core/runtime.js';
 import { freePort } from '../ports.js';
-import { FIXTURES_DIR, fixtureSpec, httpGet, readLogLines, waitFor, type FixtureSpecOptions } from './contract-helpers.js';
+import { waitFor } from '../../../test/helpers/wait.js';
+import { FIXTURES_DIR, fixtureSpec, httpGet, readLogLines, type FixtureSpecOptions } from './contract-helpers.js';
 
 // What every Runtime driver must do, run against real fixture programs (test/fixtures).
 // A driver's test file calls runtimeContract() and adds its own driver-specific cases.

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 /**
  * Every SQLite file Wharf keeps (state, log index, metrics) is opened the same way: WAL with
- * synchronous=NORMAL (every commit survives kill -9, TESTING.md), a busy timeout, migrations
+ * synchronous=NORMAL (every commit survives kill -9, docs/testing.md), a busy timeout, migrations
  * versioned by `user_version`, and the files private to Wharf's user (0600).
  */
 export function openSqlite(file: string, migrations: readonly string[], pragmas: readonly string[] = []): Database.Database {
