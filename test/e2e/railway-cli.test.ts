@@ -62,8 +62,8 @@ async function status(cwd: string, service = 'web'): Promise<ServiceStatusView> 
 }
 
 /** The value the running app sees for a variable, through the router; null when unset. */
-async function appValue(cwd: string, key: string): Promise<string | null> {
-  const res = await wharf.get((await status(cwd)).host, `/env/${key}`);
+async function appValue(cwd: string, key: string, service = 'web'): Promise<string | null> {
+  const res = await wharf.get((await status(cwd, service)).host, `/env/${key}`);
   assert.equal(res.status, 200, res.body);
   return (JSON.parse(res.body) as { value: string | null }).value;
 }
@@ -150,11 +150,13 @@ test('variables survive export → import into another environment, every value 
 });
 
 test('Railway verbs: list, service NAME, deployments list, rollback --deployment-id, logs --tail, run CMD --flags', async () => {
+  // Its own service name: until hosts are unique per project, two projects' `web` share one.
   const dir = await fixture('verbs');
-  await ok(['init', '--name', 'verbs'], dir);
+  await ok(['init', '--name', 'verbs', '-s', 'api'], dir);
   await ok(['up'], dir);
   await ok(['variables', 'set', 'GREETING=second'], dir);
-  await waitFor(async () => (await appValue(dir, 'GREETING')) === 'second', { timeoutMs: 60_000, what: 'the redeploy with GREETING' });
+  let last: string | null | undefined;
+  await waitFor(async () => (last = await appValue(dir, 'GREETING', 'api')) === 'second', { timeoutMs: 60_000, what: () => `the redeploy with GREETING (last: ${last})` });
 
   const list = await ok(['list'], dir);
   assert.match(list.stdout, /verbs/);
@@ -163,17 +165,17 @@ test('Railway verbs: list, service NAME, deployments list, rollback --deployment
   const other = path.join(wharf.home, `other-${Math.random().toString(36).slice(2, 8)}`);
   await mkdir(other);
   await ok(['link', 'verbs'], other);
-  const linked = await ok(['service', 'web'], other);
-  assert.match(linked.stdout, /web/);
+  const linked = await ok(['service', 'api'], other);
+  assert.match(linked.stdout, /api/);
   const deployments = parseJson<DeploymentView[]>(await ok(['deployments', 'list', '--json'], other));
   assert.equal(deployments.length, 2, JSON.stringify(deployments));
   assert.match((await ok(['deployments', 'list'], other)).stdout, /#2/);
   const unknown = await fails(['service', 'nope'], other);
-  assert.match(unknown.stderr, /web/, 'the error names the services there are');
+  assert.match(unknown.stderr, /api/, 'the error names the services there are');
 
   const first = deployments.find((d) => d.number === 1)!;
   await ok(['rollback', '--deployment-id', first.id], other);
-  assert.equal(await appValue(dir, 'GREETING'), null, 'the first deployment had no GREETING');
+  assert.equal(await appValue(dir, 'GREETING', 'api'), null, 'the first deployment had no GREETING');
 
   // `logs --tail` streams (like `railway logs --tail`) until interrupted.
   const tail = spawn(process.execPath, [CLI, 'logs', '--tail'], { cwd: dir, env: wharf.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -195,7 +197,7 @@ test('Railway verbs: list, service NAME, deployments list, rollback --deployment
   const python = await ok(['run', 'python3', '-c', 'import os,sys; print(sys.argv[1:], os.environ.get("GREETING"))', '-m', 'x'], dir);
   assert.equal(python.stdout.trim(), "['-m', 'x'] second");
   // Our own options before the command, and the old `--` shape, still work.
-  const withService = await ok(['run', '-s', 'web', '--', 'node', argvFile, '--remote'], other);
+  const withService = await ok(['run', '-s', 'api', '--', 'node', argvFile, '--remote'], other);
   assert.deepEqual(JSON.parse(withService.stdout).argv, ['--remote']);
   const remote = await ok(['run', '--remote', 'node', '-e', 'console.log(process.env.GREETING ?? "none")'], dir);
   assert.equal(remote.stdout.trim(), 'none', 'the remote command runs in the rolled-back deployment');

@@ -9,6 +9,7 @@ import type { ApiClient } from '../client.js';
 import { servicePath, type CliContext, type GlobalOptions } from '../context.js';
 import { followDeployment } from '../output/follow-deployment.js';
 import { formatPlan, type PlanView } from '../output/plan.js';
+import { whereLive } from '../output/where.js';
 import { printJson } from '../output/table.js';
 import { packFolder } from '../pack.js';
 import { environmentPath, printFileWarnings } from './plan-apply.js';
@@ -18,7 +19,7 @@ import { environmentPath, printFileWarnings } from './plan-apply.js';
 // it deploys the folder as one service (`web` unless --service), reading railway.json/toml.
 
 /** Files that describe several services; a railway file describes one and rides along per deployment. */
-const PROJECT_KINDS = new Set(['wharf', 'render', 'compose', 'procfile']);
+export const PROJECT_KINDS = new Set(['wharf', 'render', 'compose', 'procfile']);
 
 async function upload<T>(client: ApiClient, dir: string, urlPath: string, log: (l: string) => void, what: string): Promise<T> {
   const pack = await packFolder(dir);
@@ -94,8 +95,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
       for (const r of results.filter((x) => x.deployment.status === 'ACTIVE')) {
         const status = statuses.find((s) => s.service === r.service);
         const which = results.length > 1 ? ` of ${r.service}` : '';
-        const where = status?.kind === 'worker' ? ' (worker: no route)' : status?.kind === 'cron' ? ' (cron: runs on schedule, see `wharf cron list`)' : `: ${r.url}`;
-        log(`\nDeployment #${r.deployment.number}${which} is live${where}`);
+        log(`\nDeployment #${r.deployment.number}${which} is live${whereLive(status, r.url)}`);
       }
       if (failed.length > 0) {
         const first = failed[0]!;
