@@ -1,10 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeploymentView, ServiceStatusView, VariableView } from '../../src/core/api.js';
+import { suggestName } from '../../src/core/names.js';
 import { parseDotenv } from '../../src/server/variables/dotenv.js';
+import { readRailwayTable } from '../helpers/railway-table.js';
 import { REPO, parseJson, startWharf, waitFor, type CliResult, type Wharf } from '../helpers/wharf.js';
 
 // A Railway user's first hour, through the real CLI against a real server: variables that
@@ -256,4 +259,84 @@ test('status shows a database with its real state; every db subcommand takes --d
   assert.match(ambiguous.stderr, /queue/);
   assert.match(ambiguous.stderr, /--database/);
   await ok(['db', 'backup', 'queue'], dir);
+});
+
+/** Whether a program is on this machine's PATH (the local `wharf run` starts it here). */
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      accessSync(path.join(dir, program), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Waits until no deployment of the project's environment is in flight. */
+async function settled(cwd: string): Promise<void> {
+  let last = '';
+  await waitFor(async () => {
+    const result = await wharf.cli(['status', '--json'], { cwd });
+    last = out(result);
+    assert.equal(result.code, 0, last);
+    const list = parseJson<ServiceStatusView[]>(result);
+    last = JSON.stringify(list.map((s) => [s.service, s.latestDeployment?.status]));
+    return list.every((s) => !['QUEUED', 'BUILDING', 'DEPLOYING'].includes(s.latestDeployment?.status ?? ''));
+  }, { timeoutMs: 90_000, what: () => `no deployment in flight (last: ${last})` });
+}
+
+test('every row of docs/cli.md’s Railway table runs on a real server, top to bottom in one folder', async (t) => {
+  const dir = path.join(wharf.home, `railway-table-${Math.random().toString(36).slice(2, 8)}`);
+  await cp(path.join(REPO, 'test/fixtures/vars-app'), dir, { recursive: true });
+  // What the seeds' commands run: `python -m app.cron.check`, `python manage.py migrate`.
+  await mkdir(path.join(dir, 'app/cron'), { recursive: true });
+  await writeFile(path.join(dir, 'app/__init__.py'), '');
+  await writeFile(path.join(dir, 'app/cron/__init__.py'), '');
+  await writeFile(path.join(dir, 'app/cron/check.py'), 'import os\nprint("check ran, JWT_SECRET set:", bool(os.environ.get("JWT_SECRET")))\n');
+  await writeFile(path.join(dir, 'manage.py'), 'import sys\nprint("manage.py", " ".join(sys.argv[1:]))\n');
+  const project = suggestName(path.basename(dir));
+
+  const notRun: string[] = [];
+  let initialised = false;
+  for (const row of readRailwayTable(REPO)) {
+    let argv = row.argv.map((a) => (a === 'PROJECT' ? project : a));
+    if (argv.includes('ID')) {
+      const first = parseJson<DeploymentView[]>(await ok(['deployments', '--json'], dir)).find((d) => d.number === 1);
+      assert.ok(first, 'deployment #1 exists');
+      argv = argv.map((a) => (a === 'ID' ? first.id : a));
+    }
+    if (argv[0] === 'exec' && argv.includes('-it')) {
+      notRun.push(`${row.wharf}: needs a terminal (test/e2e/exec-tty.test.ts covers -it)`);
+      continue;
+    }
+    const local = argv[0] === 'run' && !argv.includes('--remote') ? argv.find((a, i) => i > 0 && !a.startsWith('-')) : undefined;
+    if (local && !onPath(local)) {
+      notRun.push(`${row.wharf}: ${local} is not installed here`);
+      continue;
+    }
+    if (argv.includes('--tail')) {
+      const child = spawn(process.execPath, [CLI, ...argv], { cwd: dir, env: wharf.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let streamed = '';
+      child.stdout.on('data', (d: Buffer) => (streamed += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        await waitFor(() => streamed.length > 0, { timeoutMs: 30_000, what: `${row.wharf} to stream a line` });
+      } finally {
+        child.kill('SIGINT');
+      }
+      assert.equal(await exited, 130, row.wharf);
+      continue;
+    }
+    const result = row.stdinFile ? await cliWithInput(argv, await readFile(path.join(dir, row.stdinFile), 'utf8'), dir) : await wharf.cli(argv, { cwd: dir });
+    assert.equal(result.code, 0, `${row.railway} → ${row.wharf}: ${out(result)}`);
+    if (row.stdoutFile) await writeFile(path.join(dir, row.stdoutFile), result.stdout);
+    if (argv[0] === 'run' && argv.includes('app.cron.check')) assert.match(result.stdout, /check ran, JWT_SECRET set: True/, row.wharf);
+    if (argv[0] === 'run' && argv.includes('manage.py')) assert.match(result.stdout, /manage\.py migrate --fake-initial/, row.wharf);
+    // Before `wharf init` the folder has no project to ask about.
+    if (argv[0] === 'init') initialised = true;
+    if (initialised) await settled(dir);
+  }
+  for (const line of notRun) t.diagnostic(`not run: ${line}`);
+  assert.ok(notRun.length <= 2, notRun.join('\n'));
 });
