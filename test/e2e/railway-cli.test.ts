@@ -222,8 +222,10 @@ test('redeploy of a cron service prints no URL (a cron service has no route)', a
   const dir = path.join(wharf.home, `cron-${Math.random().toString(36).slice(2, 8)}`);
   await cp(path.join(REPO, 'examples/cron-job'), dir, { recursive: true });
   await ok(['init', '--name', 'crons'], dir);
-  await ok(['up', '--kind', 'cron'], dir);
+  // init linked `web`; a first deploy under another name takes its place in the link.
+  await ok(['up', '--kind', 'cron', '-s', 'nightly'], dir);
   const redeploy = await ok(['redeploy'], dir);
+  assert.match(redeploy.stdout, /Deployment #2 is live/);
   assert.doesNotMatch(redeploy.stdout, /https?:\/\//, redeploy.stdout);
   assert.match(redeploy.stdout, /cron/);
 });

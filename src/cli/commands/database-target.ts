@@ -7,14 +7,15 @@ import { environmentPath } from './plan-apply.js';
 // else the folder's linked service when it is one, else the environment's only database. An
 // app's folder is linked to the app, so the default must not be "the linked service".
 
-export async function databaseTarget(ctx: CliContext, globals: GlobalOptions, given: string | undefined): Promise<Target> {
+export async function databaseTarget(ctx: CliContext, globals: GlobalOptions, given: string | undefined, options: { orDeleted?: boolean } = {}): Promise<Target> {
   const { project, environment } = ctx.project(globals);
   const names = (await ctx.client().get<Array<{ service: string }>>(`${environmentPath(ctx, globals)}/databases`)).map((d) => d.service);
   const where = `${project}/${environment}`;
   const listed = names.length > 0 ? `Databases in ${where}: ${names.join(', ')}.` : 'Add one with `wharf add postgres` (or redis, mysql, mongo).';
   const explicit = given ?? globals.service ?? process.env.WHARF_SERVICE;
   if (explicit !== undefined) {
-    if (!names.includes(explicit)) throw new WharfError('NOT_FOUND', `'${explicit}' is not a database in ${where}`, { hint: listed });
+    // A deleted database's final backups are still listed under its name.
+    if (!names.includes(explicit) && !options.orDeleted) throw new WharfError('NOT_FOUND', `'${explicit}' is not a database in ${where}`, { hint: listed });
     return { project, environment, service: explicit };
   }
   const linked = ctx.link()?.service;

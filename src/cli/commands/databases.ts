@@ -62,9 +62,9 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
 
   const dbCommand = program.command('db').description('Managed databases: list, backups, restore, point-in-time recovery, connect (each takes --database NAME; default: the only one)');
   // Every subcommand names its database the same way: --database NAME, or NAME as before.
-  const target = (globals: GlobalOptions, opts: { database?: string }, name?: string) => {
+  const target = (globals: GlobalOptions, opts: { database?: string }, name?: string, options: { orDeleted?: boolean } = {}) => {
     if (name && opts.database && name !== opts.database) throw new WharfError('BAD_REQUEST', `two databases given: ${name} and --database ${opts.database}`, { hint: 'Give one of them.' });
-    return databaseTarget(ctx, globals, opts.database ?? name);
+    return databaseTarget(ctx, globals, opts.database ?? name, options);
   };
   const DATABASE_OPTION = ['--database <name>', 'the database (default: the linked one if it is a database, else the environment’s only one)'] as const;
 
@@ -100,7 +100,7 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
     .option(...DATABASE_OPTION)
     .action(async (name: string | undefined, opts: { database?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const list = await ctx.client().get<BackupView[]>(servicePath(await target(globals, opts, name), '/database/backups'));
+      const list = await ctx.client().get<BackupView[]>(servicePath(await target(globals, opts, name, { orDeleted: true }), '/database/backups'));
       if (globals.json) return printJson(list);
       if (list.length === 0) return console.log('No backups yet: `wharf db backup`.');
       console.log(table(['BACKUP', 'KIND', 'STATUS', 'SIZE', 'DURATION', 'VERIFIED', 'OFF-SITE', 'CREATED'], list.map((b) => [b.id, b.kind, b.status, size(b.bytes), b.durationMs === null ? '' : `${b.durationMs} ms`, b.verifyStatus ?? '', remoteText(b.remote), ago(b.createdAt)])));
