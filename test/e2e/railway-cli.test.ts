@@ -87,6 +87,11 @@ test('wharf --version prints the package version', async () => {
 test('variables set before the first deploy: init → variables --set → up, and the app sees them', async () => {
   const dir = await fixture('first');
   await ok(['init', '--name', 'first'], dir);
+  // A change the server rejects (an unknown reference) leaves no service behind.
+  const rejected = await fails(['variables', 'set', 'BROKEN=${{ghost.KEY}}'], dir);
+  assert.match(rejected.stderr, /ghost/);
+  const projects = parseJson<Array<{ name: string; services: unknown[] }>>(await ok(['list', '--json'], dir));
+  assert.deepEqual(projects.find((p) => p.name === 'first')?.services, []);
   const set = await ok(['variables', '--set', 'JWT_SECRET=before-the-first-deploy'], dir);
   assert.doesNotMatch(set.stdout, /Redeploying/, 'nothing is deployed yet, so nothing redeploys');
   // Railway's positional shape, several at once.

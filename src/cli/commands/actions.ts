@@ -21,7 +21,9 @@ async function finish(ctx: CliContext, target: Target, deployment: DeploymentVie
   if (globals.json) printJson({ deployment: final, url });
   if (final.status !== 'ACTIVE') {
     throw new WharfError('DEPLOY_FAILED', `deployment #${final.number} ${final.status}: ${final.reason ?? 'no reason recorded'}`, {
-      hint: status.activeDeployment ? `Deployment #${status.activeDeployment.number} is still live${whereLive(status)}.` : 'See `wharf logs --build`.',
+      hint: status.activeDeployment
+        ? `Deployment #${status.activeDeployment.number} is still ${url ? `serving ${url}` : `running${whereLive(status)}`}.`
+        : 'See `wharf logs --build`.',
     });
   }
   log(`Deployment #${final.number} is live${whereLive(status)}`);
