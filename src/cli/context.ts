@@ -18,6 +18,8 @@ export interface Target {
   project: string;
   environment: string;
   service: string;
+  /** The service came from the folder's link (not a flag or WHARF_SERVICE): it may not exist yet. */
+  fromLink?: boolean;
 }
 
 export class CliContext {
@@ -62,13 +64,15 @@ export class CliContext {
 
   target(opts: GlobalOptions, fallbackService?: string): Target {
     const { project, environment } = this.project(opts);
-    const service = opts.service ?? process.env.WHARF_SERVICE ?? this.link()?.service ?? fallbackService;
+    const explicit = opts.service ?? process.env.WHARF_SERVICE;
+    const linked = this.link()?.service;
+    const service = explicit ?? linked ?? fallbackService;
     if (!service) {
       throw new WharfError('NOT_FOUND', 'no service is selected for this folder', {
-        hint: 'Pass --service <name>, or deploy with `wharf up` first (it links the service it deploys).',
+        hint: 'Pass --service <name>, link one with `wharf service <name>`, or deploy with `wharf up` first (it links the service it deploys).',
       });
     }
-    return { project, environment, service };
+    return { project, environment, service, ...(explicit === undefined && linked !== undefined ? { fromLink: true } : {}) };
   }
 }
 

@@ -4,6 +4,7 @@ import { WharfError } from '../../core/errors.js';
 import { servicePath, type CliContext, type GlobalOptions, type Target } from '../context.js';
 import { followDeployment } from '../output/follow-deployment.js';
 import { printJson } from '../output/table.js';
+import { routedUrl, whereLive } from '../output/where.js';
 import { confirm } from '../output/confirm.js';
 
 // redeploy, rollback, restart and down: each asks the server for one action on the
@@ -16,13 +17,16 @@ async function finish(ctx: CliContext, target: Target, deployment: DeploymentVie
   if (detach) return globals.json ? printJson(deployment) : undefined;
   const final = await followDeployment(client, deployment, log);
   const status = await client.get<ServiceStatusView>(servicePath(target));
-  if (globals.json) printJson({ deployment: final, url: status.url });
+  const url = routedUrl(status);
+  if (globals.json) printJson({ deployment: final, url });
   if (final.status !== 'ACTIVE') {
     throw new WharfError('DEPLOY_FAILED', `deployment #${final.number} ${final.status}: ${final.reason ?? 'no reason recorded'}`, {
-      hint: status.activeDeployment ? `Deployment #${status.activeDeployment.number} is still serving ${status.url}.` : 'See `wharf logs --build`.',
+      hint: status.activeDeployment
+        ? `Deployment #${status.activeDeployment.number} is still ${url ? `serving ${url}` : `running${whereLive(status)}`}.`
+        : 'See `wharf logs --build`.',
     });
   }
-  log(`Deployment #${final.number} is live: ${status.url}`);
+  log(`Deployment #${final.number} is live${whereLive(status)}`);
 }
 
 export function registerActions(program: Command, ctx: CliContext): void {
@@ -41,9 +45,14 @@ export function registerActions(program: Command, ctx: CliContext): void {
     .command('rollback')
     .description('Re-activate an earlier deployment from its kept build (default: the previous live one); no rebuild')
     .argument('[deployment]', 'deployment id or number (see `wharf deployments`)')
+    .option('--deployment-id <id>', 'the same as the argument (Railway’s flag)')
     .option('-d, --detach', 'do not follow the deployment')
-    .action(async (id: string | undefined, opts: { detach?: boolean }, cmd: Command) => {
+    .action(async (given: string | undefined, opts: { detach?: boolean; deploymentId?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
+      if (given && opts.deploymentId && given !== opts.deploymentId) {
+        throw new WharfError('BAD_REQUEST', `two deployments given: ${given} and --deployment-id ${opts.deploymentId}`, { hint: 'Give one of them.' });
+      }
+      const id = given ?? opts.deploymentId;
       const target = ctx.target(globals);
       const deployment = await ctx.client().post<DeploymentView>(servicePath(target, '/rollback'), id ? { deployment: id } : {});
       await finish(ctx, target, deployment, globals, opts.detach);

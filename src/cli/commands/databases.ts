@@ -3,10 +3,11 @@ import type { Command } from 'commander';
 import type { RemoteCopyView } from '../../core/backup-remote.js';
 import { DATABASE_ENGINES } from '../../core/database.js';
 import { WharfError } from '../../core/errors.js';
-import { servicePath, type CliContext, type GlobalOptions } from '../context.js';
+import { servicePath, type CliContext, type GlobalOptions, type Target } from '../context.js';
 import { confirm } from '../output/confirm.js';
 import { ago, printJson, table } from '../output/table.js';
 import { registerBackupRemote } from './backup-remote.js';
+import { databaseTarget } from './database-target.js';
 import { environmentPath } from './plan-apply.js';
 
 interface DatabaseView {
@@ -59,8 +60,13 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
       console.log(`Reference it from a service: wharf variables -s web --set '${url}=\${{${db.service}.${url}}}'`);
     });
 
-  const dbCommand = program.command('db').description('Managed databases: list, backups, restore, point-in-time recovery, connect');
-  const target = (globals: GlobalOptions, name?: string) => ctx.target({ ...globals, ...(name ? { service: name } : {}) });
+  const dbCommand = program.command('db').description('Managed databases: list, backups, restore, point-in-time recovery, connect (each takes --database NAME; default: the only one)');
+  // Every subcommand names its database the same way: --database NAME, or NAME as before.
+  const target = (globals: GlobalOptions, opts: { database?: string }, name?: string, options: { orDeleted?: boolean } = {}) => {
+    if (name && opts.database && name !== opts.database) throw new WharfError('BAD_REQUEST', `two databases given: ${name} and --database ${opts.database}`, { hint: 'Give one of them.' });
+    return databaseTarget(ctx, globals, opts.database ?? name, options);
+  };
+  const DATABASE_OPTION = ['--database <name>', 'the database (default: the linked one if it is a database, else the environment’s only one)'] as const;
 
   dbCommand
     .command('list', { isDefault: true })
@@ -76,11 +82,12 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
   dbCommand
     .command('backup')
     .description('Back up a database now (--base: a base backup for point-in-time recovery)')
-    .argument('[name]', 'database service name')
+    .argument('[name]', 'database service name (or --database)')
+    .option(...DATABASE_OPTION)
     .option('--base', 'a base backup for point-in-time recovery (Postgres)')
-    .action(async (name: string | undefined, opts: { base?: boolean }, cmd: Command) => {
+    .action(async (name: string | undefined, opts: { base?: boolean; database?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const backup = await ctx.client().post<BackupView>(servicePath(target(globals, name), `/database/backups${opts.base ? '?base=1' : ''}`));
+      const backup = await ctx.client().post<BackupView>(servicePath(await target(globals, opts, name), `/database/backups${opts.base ? '?base=1' : ''}`));
       if (globals.json) return printJson(backup);
       console.log(`Backup ${backup.id}: ${backup.status}, ${size(backup.bytes)} in ${backup.durationMs} ms, sha256 ${backup.sha256?.slice(0, 16)}…`);
       if (backup.remote) console.log('Copying it off-site in the background (see `wharf db list-backups`).');
@@ -89,10 +96,11 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
   dbCommand
     .command('list-backups')
     .description("A database's backups, newest first (final backups of deleted databases of that name too)")
-    .argument('[name]')
-    .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
+    .argument('[name]', 'database service name (or --database)')
+    .option(...DATABASE_OPTION)
+    .action(async (name: string | undefined, opts: { database?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const list = await ctx.client().get<BackupView[]>(servicePath(target(globals, name), '/database/backups'));
+      const list = await ctx.client().get<BackupView[]>(servicePath(await target(globals, opts, name, { orDeleted: true }), '/database/backups'));
       if (globals.json) return printJson(list);
       if (list.length === 0) return console.log('No backups yet: `wharf db backup`.');
       console.log(table(['BACKUP', 'KIND', 'STATUS', 'SIZE', 'DURATION', 'VERIFIED', 'OFF-SITE', 'CREATED'], list.map((b) => [b.id, b.kind, b.status, size(b.bytes), b.durationMs === null ? '' : `${b.durationMs} ms`, b.verifyStatus ?? '', remoteText(b.remote), ago(b.createdAt)])));
@@ -102,23 +110,25 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
   dbCommand
     .command('restore')
     .description('Restore a backup in place (after a safety backup), or with --to into a new database; --to-time for point-in-time recovery (into a new database)')
-    .argument('[backup]', 'backup id (see `wharf db list-backups`)')
+    .argument('[backup]', 'backup id (see `wharf db list-backups`), or --backup')
+    .option('--backup <id>', 'the backup to restore (the same as the argument)')
     .option('--to <name>', 'restore into a new database service of this name')
     .option('--to-time <time>', 'point in time, e.g. "2026-11-20 14:03:00" (UTC) or an ISO time')
-    .option('--database <name>', 'the database the backup or time is of (default: the selected service)')
+    .option(...DATABASE_OPTION)
     .option('-y, --yes', 'do not ask before replacing the data in place')
-    .action(async (backup: string | undefined, opts: { to?: string; toTime?: string; database?: string; yes?: boolean }, cmd: Command) => {
+    .action(async (given: string | undefined, opts: { backup?: string; to?: string; toTime?: string; database?: string; yes?: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      if (!backup && !opts.toTime) throw new WharfError('BAD_REQUEST', 'give a backup id or --to-time', { hint: 'List backups with `wharf db list-backups`.' });
+      if (given && opts.backup && given !== opts.backup) throw new WharfError('BAD_REQUEST', `two backups given: ${given} and --backup ${opts.backup}`, { hint: 'Give one of them.' });
+      const backup = given ?? opts.backup;
+      if (!backup && !opts.toTime) throw new WharfError('BAD_REQUEST', 'give a backup (--backup ID) or --to-time', { hint: 'List backups with `wharf db list-backups`.' });
       // A backup id names its database: no --database needed, whatever this folder is linked to.
       const client = ctx.client();
+      let t: Target;
       if (backup && !opts.database) {
         const { project } = ctx.project(globals);
         const found = await client.get<{ databaseName: string; environment: string }>(`/v1/projects/${encodeURIComponent(project)}/backups/${encodeURIComponent(backup)}`);
-        opts.database = found.databaseName;
-        globals.environment ??= found.environment;
-      }
-      const t = target(globals, opts.database);
+        t = { project, environment: globals.environment ?? found.environment, service: found.databaseName };
+      } else t = await databaseTarget(ctx, globals, opts.database);
       if (!opts.to && !opts.toTime) await confirm(`Replace the data of ${t.service} with backup ${backup}? A safety backup is taken first.`, opts.yes);
       const toTime = opts.toTime ? new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(opts.toTime) ? opts.toTime : `${opts.toTime.replace(' ', 'T')}Z`).toISOString() : undefined;
       const result = await client.post<{ database: DatabaseView; safetyBackup?: BackupView }>(servicePath(t, '/database/restore'), {
@@ -134,13 +144,14 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
   dbCommand
     .command('fork')
     .description('Clone a database into another environment (e.g. to seed a preview) from a backup or a point in time')
-    .argument('[name]', 'database service name')
+    .argument('[name]', 'database service name (or --database)')
+    .option(...DATABASE_OPTION)
     .requiredOption('--to-env <environment>', 'target environment')
     .option('--backup <id>', 'backup to clone (default: a fresh one)')
     .option('--to-time <time>', 'point in time instead of a backup')
-    .action(async (name: string | undefined, opts: { toEnv: string; backup?: string; toTime?: string }, cmd: Command) => {
+    .action(async (name: string | undefined, opts: { toEnv: string; backup?: string; toTime?: string; database?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const t = target(globals, name);
+      const t = await target(globals, opts, name);
       const client = ctx.client();
       let backup = opts.backup;
       if (!backup && !opts.toTime) backup = (await client.post<BackupView>(servicePath(t, '/database/backups'))).id;
@@ -153,11 +164,12 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
   dbCommand
     .command('verify')
     .description('Restore the latest (or a given) backup into a scratch server and record its tables and row counts')
-    .argument('[name]')
-    .option('--backup <id>')
-    .action(async (name: string | undefined, opts: { backup?: string }, cmd: Command) => {
+    .argument('[name]', 'database service name (or --database)')
+    .option(...DATABASE_OPTION)
+    .option('--backup <id>', 'the backup to verify (default: the latest)')
+    .action(async (name: string | undefined, opts: { backup?: string; database?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const result = await ctx.client().post<{ backup: BackupView; summary: Record<string, number> }>(servicePath(target(globals, name), '/database/verify'), opts.backup ? { backup: opts.backup } : {});
+      const result = await ctx.client().post<{ backup: BackupView; summary: Record<string, number> }>(servicePath(await target(globals, opts, name), '/database/verify'), opts.backup ? { backup: opts.backup } : {});
       if (globals.json) return printJson(result);
       console.log(`Backup ${result.backup.id} restores: ${result.backup.verifyStatus}`);
       console.log(table(['TABLE', 'ROWS'], Object.entries(result.summary).map(([k, v]) => [k, String(v)])));
@@ -166,12 +178,13 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
   dbCommand
     .command('schedule')
     .description('Backup schedule (cron, UTC) and retention, and the verification schedule')
-    .argument('[name]')
+    .argument('[name]', 'database service name (or --database)')
+    .option(...DATABASE_OPTION)
     .option('--backups <cron>', 'e.g. "0 3 * * *"; "off" to stop')
     .option('--keep <count>', 'backups to keep')
     .option('--max-age <days>', 'delete backups older than this')
     .option('--verify <cron>', 'restore verification schedule; "off" to stop')
-    .action(async (name: string | undefined, opts: { backups?: string; keep?: string; maxAge?: string; verify?: string }, cmd: Command) => {
+    .action(async (name: string | undefined, opts: { backups?: string; keep?: string; maxAge?: string; verify?: string; database?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const off = (v: string | undefined) => (v === undefined ? undefined : v === 'off' ? null : v);
       const body = {
@@ -180,7 +193,7 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
         ...(opts.maxAge ? { backupMaxAgeDays: Number(opts.maxAge) } : {}),
         ...(opts.verify !== undefined ? { verifySchedule: off(opts.verify) } : {}),
       };
-      const db = await ctx.client().patch<DatabaseView>(servicePath(target(globals, name), '/database/schedule'), body);
+      const db = await ctx.client().patch<DatabaseView>(servicePath(await target(globals, opts, name), '/database/schedule'), body);
       if (globals.json) return printJson(db);
       console.log(`${db.service}: backups ${db.backupSchedule ?? 'manual only'}, verification ${db.verifySchedule ?? 'off'}`);
     });
@@ -190,21 +203,23 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
   dbCommand
     .command('url')
     .description("Print the database's connection URL (--migration: the migration role's)")
-    .argument('[name]')
+    .argument('[name]', 'database service name (or --database)')
+    .option(...DATABASE_OPTION)
     .option('--migration', "the migration role's URL (may run DDL)")
-    .action(async (name: string | undefined, opts: { migration?: boolean }, cmd: Command) => {
+    .action(async (name: string | undefined, opts: { migration?: boolean; database?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { url } = await ctx.client().get<{ url: string }>(servicePath(target(globals, name), `/database/url${opts.migration ? '?migration=1' : ''}`));
+      const { url } = await ctx.client().get<{ url: string }>(servicePath(await target(globals, opts, name), `/database/url${opts.migration ? '?migration=1' : ''}`));
       console.log(url);
     });
 
   dbCommand
     .command('connect')
     .description('Open psql / redis-cli / mysql / mongosh connected to the database (on the machine the server runs on)')
-    .argument('[name]')
-    .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
+    .argument('[name]', 'database service name (or --database)')
+    .option(...DATABASE_OPTION)
+    .action(async (name: string | undefined, opts: { database?: string }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const { argv, env } = await ctx.client().get<{ argv: string[]; env: Record<string, string> }>(servicePath(target(globals, name), '/database/connect'));
+      const { argv, env } = await ctx.client().get<{ argv: string[]; env: Record<string, string> }>(servicePath(await target(globals, opts, name), '/database/connect'));
       const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
       process.exitCode = await new Promise<number>((resolve, reject) => {
         child.on('error', (error: NodeJS.ErrnoException) => reject(new WharfError('NOT_FOUND', `cannot run ${argv[0]}: ${error.code ?? error.message}`, { hint: 'Install the database client on this machine.' })));
@@ -214,14 +229,18 @@ export function registerDatabases(program: Command, ctx: CliContext): void {
 
   dbCommand
     .command('delete')
-    .description('Delete a database: a final backup is taken and kept')
-    .argument('<name>')
+    .description('Delete a database: a final backup is taken and kept (always name it: no default)')
+    .argument('[name]', 'database service name (or --database)')
+    .option('--database <name>', 'the database to delete')
     .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (name: string, opts: { yes?: boolean }, cmd: Command) => {
+    .action(async (given: string | undefined, opts: { database?: string; yes?: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
+      if (!given && !opts.database) throw new WharfError('BAD_REQUEST', 'name the database to delete', { hint: 'e.g. `wharf db delete --database db --yes` (see `wharf db list`).' });
+      const t = await target(globals, opts, given);
+      const name = t.service;
       await confirm(`Delete database ${name} and its data (a final backup is kept)?`, opts.yes);
-      const result = await ctx.client().delete<{ deleted: string; finalBackup: BackupView | null }>(`${servicePath(target(globals, name), '/database')}?confirm=${encodeURIComponent(name)}`);
+      const result = await ctx.client().delete<{ deleted: string; finalBackup: BackupView | null }>(`${servicePath(t, '/database')}?confirm=${encodeURIComponent(name)}`);
       if (globals.json) return printJson(result);
-      console.log(`Deleted ${result.deleted}.${result.finalBackup ? ` Final backup: ${result.finalBackup.id} (restore with \`wharf db restore ${result.finalBackup.id} --to ${name}\`).` : ''}`);
+      console.log(`Deleted ${result.deleted}.${result.finalBackup ? ` Final backup: ${result.finalBackup.id} (restore with \`wharf db restore --backup ${result.finalBackup.id} --to ${name}\`).` : ''}`);
     });
 }

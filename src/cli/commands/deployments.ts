@@ -6,6 +6,10 @@ import { ago, printJson, table } from '../output/table.js';
 export function registerDeployments(program: Command, ctx: CliContext): void {
   program
     .command('deployments')
+    .alias('deployment')
+    .description("A service's deployments, newest first (`deployments list`, like `railway deployment list`)")
+    .command('list', { isDefault: true })
+    .alias('ls')
     .description("A service's deployments, newest first")
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();

@@ -7,6 +7,7 @@ import { formatLogLine } from '../output/log-lines.js';
 
 interface LogsOptions {
   follow?: boolean;
+  tail?: boolean;
   build?: boolean;
   deployment?: string;
   since?: string;
@@ -30,6 +31,7 @@ export function registerLogs(program: Command, ctx: CliContext): void {
     .command('logs')
     .description("A service's runtime logs (active deployment), or its build log with --build; --filter searches them")
     .option('-f, --follow', 'keep streaming new lines (follows redeploys; reconnects after a lost connection without gaps)')
+    .option('--tail', 'the same as --follow (`railway logs --tail`)')
     .option('-b, --build', 'the build and deploy log instead of runtime output')
     .option('--deployment <id>', 'a deployment id or number instead of the active one')
     .option('--since <when>', 'only lines newer than a duration (30s, 10m, 2h, 1d) or a time')
@@ -48,7 +50,7 @@ export function registerLogs(program: Command, ctx: CliContext): void {
       const print = (line: LogLineView) => console.log(globals.json ? JSON.stringify(line) : line.id !== undefined ? formatIndexed(line) : formatLogLine(line));
       const path = servicePath(ctx.target(globals), '/logs');
       const client = ctx.client();
-      if (!opts.follow) {
+      if (!opts.follow && !opts.tail) {
         const { lines } = await client.get<{ lines: LogLineView[] }>(`${path}?${query}`);
         lines.forEach(print);
         return;

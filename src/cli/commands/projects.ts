@@ -6,7 +6,8 @@ import { printJson, table } from '../output/table.js';
 export function registerProjects(program: Command, ctx: CliContext): void {
   program
     .command('projects')
-    .description('List projects on the server')
+    .alias('list')
+    .description('List projects on the server (`wharf list`, like `railway list`)')
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const projects = await ctx.client().get<ProjectView[]>('/v1/projects');

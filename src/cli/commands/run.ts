@@ -52,7 +52,7 @@ async function runRemote(client: ApiClient, target: Target, argv: string[]): Pro
 function action(ctx: CliContext, forceRemote: boolean) {
   return async (argv: string[], opts: { remote?: boolean; interactive?: boolean; tty?: boolean }, cmd: Command) => {
     const globals = cmd.optsWithGlobals<GlobalOptions>();
-    if (argv.length === 0) throw new WharfError('BAD_REQUEST', 'no command given', { hint: 'e.g. `wharf run -- node scripts/migrate.js`' });
+    if (argv.length === 0) throw new WharfError('BAD_REQUEST', 'no command given', { hint: 'e.g. `wharf run node scripts/migrate.js`' });
     const remote = forceRemote || opts.remote === true;
     const interactive = opts.interactive === true || opts.tty === true;
     if (interactive) {
@@ -74,7 +74,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
   program
     .command('run')
     .description("Run a command with the service's variables: locally (like `railway run`), or with --remote on the server in its live build")
-    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .argument('<command...>', 'the command and its arguments (`--` before them is optional: options after the command are its own)')
     .option('-r, --remote', 'run on the server, in the live deployment’s build and environment (recorded in the audit trail)')
     .option('-i, --interactive', 'with -t and --remote: keep stdin attached (use -it)')
     .option('-t, --tty', 'with -i and --remote: a pseudo-terminal on the server, this terminal in raw mode (use -it)')
@@ -82,7 +82,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
   program
     .command('exec')
     .description('Run a command on the server in the service’s live build (same as `wharf run --remote`)')
-    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .argument('<command...>', 'the command and its arguments (`--` before them is optional: options after the command are its own)')
     .option('-i, --interactive', 'with -t: keep stdin attached (use -it)')
     .option('-t, --tty', 'with -i: a pseudo-terminal on the server, this terminal in raw mode (use -it), like `heroku run bash`')
     .action(action(ctx, true));

@@ -23,6 +23,12 @@ export function parseSettingPairs(pairs: string[]): Record<string, unknown> {
   return patch;
 }
 
+/** One setting for a table: structured ones (postDeployChecks) as the JSON `--set` takes. */
+export function settingText(value: unknown): string {
+  if (value === null || value === undefined) return '-';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 export function registerSettings(program: Command, ctx: CliContext): void {
   program
     .command('settings')
@@ -37,7 +43,7 @@ export function registerSettings(program: Command, ctx: CliContext): void {
           ? await client.patch<Record<string, unknown>>(servicePath(target, '/settings'), parseSettingPairs(opts.set))
           : (await client.get<ServiceStatusView>(servicePath(target))).settings;
       if (globals.json) return printJson(settings);
-      console.log(table(['SETTING', 'VALUE'], Object.entries(settings).map(([k, v]) => [k, v === null ? '-' : String(v)])));
+      console.log(table(['SETTING', 'VALUE'], Object.entries(settings).map(([k, v]) => [k, settingText(v)])));
       if (opts.set.length > 0) console.log('\nSaved. The next deployment uses them: `wharf redeploy`.');
     });
 }

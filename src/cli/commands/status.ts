@@ -3,19 +3,38 @@ import type { ServiceStatusView } from '../../core/api.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { ago, printJson, table } from '../output/table.js';
 
+/** What `status` shows of a database: its server is run by the database manager, not by deployments. */
+interface DatabaseState {
+  service: string;
+  engine: string;
+  status: string;
+  host: string;
+  port: number;
+}
+
 export function registerStatus(program: Command, ctx: CliContext): void {
   program
     .command('status')
-    .description("Services of the linked project's environment: URL, active deployment, replicas")
+    .description("Services and databases of the linked project's environment: URL, active deployment, replicas, a database's state")
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const { project, environment } = ctx.project(globals);
-      let services = await ctx.client().get<ServiceStatusView[]>(`/v1/projects/${encodeURIComponent(project)}/environments/${encodeURIComponent(environment)}/services`);
-      if (globals.service) services = services.filter((s) => s.service === globals.service);
+      const base = `/v1/projects/${encodeURIComponent(project)}/environments/${encodeURIComponent(environment)}`;
+      const client = ctx.client();
+      const [all, databases] = await Promise.all([client.get<ServiceStatusView[]>(`${base}/services`), client.get<DatabaseState[]>(`${base}/databases`)]);
+      const databaseOf = new Map(databases.map((d) => [d.service, d]));
+      const services = all
+        .filter((s) => !globals.service || s.service === globals.service)
+        .map((s) => {
+          const db = databaseOf.get(s.service);
+          return db ? { ...s, database: { engine: db.engine, status: db.status, host: db.host, port: db.port } } : s;
+        });
       if (globals.json) return printJson(services);
       console.log(`Project ${project} · environment ${environment}\n`);
       if (services.length === 0) return console.log('No services yet. Deploy this folder with `wharf up`.');
       const rows = services.map((s) => {
+        const db = databaseOf.get(s.service);
+        if (db) return [s.service, `${db.status} ${db.engine}`, '', db.status === 'READY' ? '1/1' : '0/1', `${db.host}:${db.port}`];
         const active = s.activeDeployment;
         const latest = s.latestDeployment;
         const live = s.replicas.filter((r) => r.routed && (r.state === 'running' || r.state === 'starting'));

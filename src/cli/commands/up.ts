@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { DeploymentView, ServiceStatusView } from '../../core/api.js';
+import type { DeploymentView, ProjectView, ServiceStatusView } from '../../core/api.js';
 import { WharfError } from '../../core/errors.js';
 import { checkName } from '../../core/names.js';
 import { findProjectFile } from '../../server/config/project-file.js';
@@ -9,6 +9,7 @@ import type { ApiClient } from '../client.js';
 import { servicePath, type CliContext, type GlobalOptions } from '../context.js';
 import { followDeployment } from '../output/follow-deployment.js';
 import { formatPlan, type PlanView } from '../output/plan.js';
+import { whereLive } from '../output/where.js';
 import { printJson } from '../output/table.js';
 import { packFolder } from '../pack.js';
 import { environmentPath, printFileWarnings } from './plan-apply.js';
@@ -18,7 +19,7 @@ import { environmentPath, printFileWarnings } from './plan-apply.js';
 // it deploys the folder as one service (`web` unless --service), reading railway.json/toml.
 
 /** Files that describe several services; a railway file describes one and rides along per deployment. */
-const PROJECT_KINDS = new Set(['wharf', 'render', 'compose', 'procfile']);
+export const PROJECT_KINDS = new Set(['wharf', 'render', 'compose', 'procfile']);
 
 async function upload<T>(client: ApiClient, dir: string, urlPath: string, log: (l: string) => void, what: string): Promise<T> {
   const pack = await packFolder(dir);
@@ -74,10 +75,12 @@ export function registerUp(program: Command, ctx: CliContext): void {
       } else {
         const service = checkName('service', ctx.target(globals, 'web').service);
         const deployment = await upload<DeploymentView>(client, dir, servicePath({ project, environment, service }, `/deployments?create=1${opts.kind ? `&kind=${encodeURIComponent(opts.kind)}` : ''}`), log, `${project}/${environment}/${service}`);
-        // The first deploy links the folder; later ones with -e/-s leave the link as it is.
+        // The first deploy links the folder; later ones with -e/-s leave the link as it is. A
+        // link `wharf init` made names the service `up` would create: a first deploy under
+        // another name (-s api) takes its place while the linked one was never created.
         const link = ctx.link(dir);
         if (!link) ctx.saveLink(dir, { project, environment, service });
-        else if (link.project === project && !link.service) ctx.saveLink(dir, { ...link, service });
+        else if (link.project === project && (!link.service || (link.service !== service && !(await serviceExists(client, project, link.service))))) ctx.saveLink(dir, { ...link, service });
         targets = [{ service, deployment }];
       }
       for (const t of targets) log(`Deployment #${t.deployment.number} of ${t.service} (${t.deployment.id}) queued`);
@@ -94,8 +97,7 @@ export function registerUp(program: Command, ctx: CliContext): void {
       for (const r of results.filter((x) => x.deployment.status === 'ACTIVE')) {
         const status = statuses.find((s) => s.service === r.service);
         const which = results.length > 1 ? ` of ${r.service}` : '';
-        const where = status?.kind === 'worker' ? ' (worker: no route)' : status?.kind === 'cron' ? ' (cron: runs on schedule, see `wharf cron list`)' : `: ${r.url}`;
-        log(`\nDeployment #${r.deployment.number}${which} is live${where}`);
+        log(`\nDeployment #${r.deployment.number}${which} is live${whereLive(status, r.url)}`);
       }
       if (failed.length > 0) {
         const first = failed[0]!;
@@ -105,6 +107,11 @@ export function registerUp(program: Command, ctx: CliContext): void {
         });
       }
     });
+}
+
+async function serviceExists(client: ApiClient, project: string, service: string): Promise<boolean> {
+  const view = await client.get<ProjectView>(`/v1/projects/${encodeURIComponent(project)}`);
+  return view.services.some((s) => s.name === service);
 }
 
 /** deployment id → service name, from the environment's status. */

@@ -31,6 +31,10 @@ export function deploymentRoutes(app: Hono, deps: ApiDeps): void {
     // The upload is checked before a new service is made, so a rejected one leaves nothing behind.
     const source = await deps.storeSource(Readable.fromWeb(body as never));
     const ctx = instanceOf(c, create);
+    // A service made before its first deploy (its variables were set first) is still new: it
+    // takes the kind its first deploy asks for (`wharf up --kind worker`).
+    const kind = kindQuery.parse(c.req.query('kind'));
+    if (kind && kind !== ctx.service.kind && store.deployments.listForInstance(ctx.instance.id).length === 0) store.projects.setServiceKind(ctx.service.id, kind);
     const deployment = await deployer.deploySource(ctx.instance.id, source.digest, 'up');
     return c.json(view(store, deployment), 202);
   });

@@ -37,7 +37,7 @@ function applyChange(current: StoredVariable[], body: z.infer<typeof changeVaria
 
 export function variableRoutes(app: Hono, deps: ApiDeps): void {
   const { store, registry, options, deployer } = deps;
-  const instanceOf = (c: Context) => resolveInstance(store, c.req.param('project')!, c.req.param('environment')!, c.req.param('service')!);
+  const instanceOf = (c: Context, create = false) => resolveInstance(store, c.req.param('project')!, c.req.param('environment')!, c.req.param('service')!, { create });
 
   /** Saves a change to one scope after checking every reference in the environment still resolves. */
   async function change(environmentId: string, scopeId: string, body: z.infer<typeof changeVariablesBody>, redeployIds: (changed: Set<string>) => string[]) {
@@ -56,6 +56,20 @@ export function variableRoutes(app: Hono, deps: ApiDeps): void {
     return { variables: store.variables.list(environmentId, scopeId).map((v) => maskVariable(v, false)), deployments: deployments.map((d) => toDeploymentView(store, d)) };
   }
 
+  /**
+   * The service, made now if it does not exist, in one transaction with the check of its first
+   * variables' references: a rejected change leaves no service behind.
+   */
+  function createWithVariables(c: Context, body: z.infer<typeof changeVariablesBody>) {
+    return store.db
+      .transaction(() => {
+        const ctx = instanceOf(c, true);
+        checkReferences(environmentScope(deps, ctx.environment.id, { serviceId: ctx.service.id, variables: applyChange(store.variables.list(ctx.environment.id, ctx.service.id), body) }).input);
+        return ctx;
+      })
+      .immediate();
+  }
+
   registry.add({ method: 'get', path: `${SERVICE}/variables`, summary: "The service's variables in this environment; secret values masked unless reveal=1, sealed ones never shown", query: z.object({ reveal: z.string().optional() }), response: z.array(variableView) });
   app.get(`${SERVICE}/variables`, (c) => {
     const ctx = instanceOf(c);
@@ -63,10 +77,10 @@ export function variableRoutes(app: Hono, deps: ApiDeps): void {
     return c.json(store.variables.list(ctx.environment.id, ctx.service.id).map((v) => maskVariable(v, reveal)));
   });
 
-  registry.add({ method: 'patch', path: `${SERVICE}/variables`, summary: 'Set and delete variables; references are checked first; redeploys the service unless skipDeploy', body: changeVariablesBody, response: changeResponse });
+  registry.add({ method: 'patch', path: `${SERVICE}/variables`, summary: 'Set and delete variables; references are checked first; redeploys the service unless skipDeploy; creates the service when ?create=1 (variables before the first deploy)', query: z.object({ create: z.string().optional() }), body: changeVariablesBody, response: changeResponse });
   app.patch(`${SERVICE}/variables`, async (c) => {
-    const ctx = instanceOf(c);
     const body = await jsonBody(c, changeVariablesBody);
+    const ctx = flag(c.req.query('create')) ? createWithVariables(c, body) : instanceOf(c);
     const active = store.projects.getInstance(ctx.instance.id).activeDeploymentId;
     return c.json(await change(ctx.environment.id, ctx.service.id, body, () => (active ? [ctx.instance.id] : [])));
   });
