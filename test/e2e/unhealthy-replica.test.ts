@@ -63,12 +63,12 @@ before(async () => {
   await writeFile(path.join(appDir, 'package.json'), JSON.stringify({ name: 'sick', version: '1.0.0', private: true, scripts: { start } }, null, 2));
   await writeFile(
     path.join(appDir, 'railway.json'),
-    JSON.stringify({ deploy: { healthcheckPath: '/health', healthcheckTimeout: 8, restartPolicyType: 'ON_FAILURE', restartPolicyMaxRetries: 1, numReplicas: 2 } }, null, 2),
+    JSON.stringify({ deploy: { healthcheckPath: '/health', healthcheckTimeout: 10, restartPolicyType: 'ON_FAILURE', restartPolicyMaxRetries: 1 } }, null, 2),
   );
   assert.equal((await wharf.cli(['init', '--name', 'sick'], { cwd: appDir })).code, 0);
   const up = await wharf.cli(['up', '--service', 'web'], { cwd: appDir });
   assert.equal(up.code, 0, up.stdout + up.stderr);
-  const set = await wharf.cli(['settings', '-s', 'web', '--set', 'livenessIntervalSeconds=0.5', '--set', 'livenessFailureThreshold=2'], { cwd: appDir });
+  const set = await wharf.cli(['settings', '-s', 'web', '--set', 'numReplicas=2', '--set', 'livenessIntervalSeconds=0.5', '--set', 'livenessFailureThreshold=2'], { cwd: appDir });
   assert.equal(set.code, 0, set.stdout + set.stderr);
   const redeploy = await wharf.cli(['redeploy', '-s', 'web'], { cwd: appDir });
   assert.equal(redeploy.code, 0, redeploy.stdout + redeploy.stderr);
@@ -96,10 +96,12 @@ test('a replica that turns unhealthy leaves the routing set, is restarted by its
     const seen = await answering(10);
     return seen.size === 1 && seen.has(healthy!.id);
   }, { timeoutMs: 10_000, what: 'only the healthy replica to answer' });
+  let shown = '';
   await waitFor(async () => {
     const text = await wharf.cli(['status'], { cwd: appDir });
+    shown = text.stdout + text.stderr;
     return text.code === 0 && /1\/2 \(1 unhealthy/.test(text.stdout);
-  }, { timeoutMs: 10_000, what: '`wharf status` to show the unhealthy replica' });
+  }, { timeoutMs: 10_000, what: () => `\`wharf status\` to show the unhealthy replica (last: ${shown})` });
   await waitFor(() => payloads().some((p) => p.kind === 'service.unhealthy'), { timeoutMs: 15_000, what: () => `service.unhealthy at the webhook (got ${JSON.stringify(payloads().map((p) => p.kind))})` });
   const unhealthy = payloads().find((p) => p.kind === 'service.unhealthy')!;
   assert.equal(unhealthy.severity, 'warning');
@@ -110,7 +112,12 @@ test('a replica that turns unhealthy leaves the routing set, is restarted by its
 
   // The restarted run keeps answering 503: its failures count after healthcheckTimeout, so
   // ON_FAILURE with one retry gives up instead of leaving it in `starting` forever.
-  await waitFor(async () => (await status()).replicas.find((r) => r.id === sick!.id)?.state === 'crashed', { timeoutMs: 60_000, what: 'the sick replica to end crashed' });
+  let replicas: unknown;
+  await waitFor(async () => {
+    const now = (await status()).replicas;
+    replicas = now;
+    return now.find((r) => r.id === sick!.id)?.state === 'crashed';
+  }, { timeoutMs: 60_000, what: () => `the sick replica to end crashed (replicas: ${JSON.stringify(replicas)})` });
   await waitFor(() => payloads().some((p) => p.kind === 'service.crashed'), { timeoutMs: 15_000, what: 'service.crashed at the webhook' });
   const crashed = payloads().find((p) => p.kind === 'service.crashed')!;
   assert.equal(crashed.data.replica, sick!.id);
