@@ -138,19 +138,22 @@ export class Reconciler {
     const host = serviceHost(this.ctx.options, { project: names.project.name, environment: names.environment.name, service: names.service.name });
     // Unrouted replicas of the live deployment are replacements a pass started (or a restart left).
     const pending = current.filter((r) => !r.routed);
-    const waiting = active.status === 'ACTIVE' ? await checkReplacements(this.ctx, active, pending, byId, host) : pending;
-    if (active.status !== 'ACTIVE' && pending.length > 0) await retireReplicas(this.ctx, pending, stopGraceMs(active.config), note);
+    if (active.status !== 'ACTIVE') {
+      // It crashed or exited meanwhile: no replacement is wanted any more.
+      await retireReplicas(this.ctx, pending, stopGraceMs(active.config), note);
+      return;
+    }
+    const waiting = await checkReplacements(this.ctx, active, pending, byId, host);
 
     const routed = store.replicas.forInstance(instanceId).filter((r) => r.deploymentId === activeId && r.routed);
     // Replicas routed just now (in checkReplacements) are alive: they answered their probe.
     const alive = routed.filter((r) => isAlive(byId.get(r.id)) || pending.some((p) => p.id === r.id));
     const ended = routed.filter((r) => !alive.includes(r));
 
-    if (active.status === 'ACTIVE' && alive.length === 0 && ended.length > 0 && waiting.length === 0) {
+    if (alive.length === 0 && ended.length > 0 && waiting.length === 0) {
       await markEnded(this.ctx, active.id, ended, byId);
       return;
     }
-    if (active.status !== 'ACTIVE') return;
 
     const want = active.config.numReplicas;
     const have = alive.length + ended.length + waiting.length;
