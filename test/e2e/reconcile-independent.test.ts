@@ -8,7 +8,8 @@ import type { ReplicaStatus } from '../../src/core/runtime.js';
 import { parseJson, REPO, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
 
 // The reconcile loop never waits on one repair: a replacement that never gets healthy (with
-// healthcheckTimeout 300 s) must not hold up the repair of another service's lost replica.
+// healthcheckTimeout 300 s) must not hold up the repair of another service's lost replica, nor
+// a deploy of its own service.
 
 let wharf: Wharf;
 let flagDir: string;
@@ -51,7 +52,7 @@ after(async () => {
   if (flagDir) await rm(flagDir, { recursive: true, force: true });
 });
 
-test("a replacement that never gets healthy does not hold up another service's repair", async () => {
+test("a replacement that never gets healthy holds up neither another service's repair nor a deploy of its own service", async () => {
   const stuck = (await statusOf('stuck')).replicas[0]!;
   const fine = (await statusOf('fine')).replicas[0]!;
   // From now on every new `stuck` replica answers 503 (the live one is probed every 10 s and
@@ -74,4 +75,11 @@ test("a replacement that never gets healthy does not hold up another service's r
   const waiting = (await statusOf('stuck')).replicas.filter((r) => r.id !== stuck.id);
   assert.equal(waiting.length, 1);
   assert.equal(waiting[0]!.routed, false);
+
+  // A deploy of the stuck service is not queued behind the waiting replacement: this one (with
+  // healthcheckTimeout 3 s, and still answering 503) fails at its own timeout.
+  await writeFile(path.join(dirs.stuck!, 'railway.json'), JSON.stringify({ deploy: { healthcheckPath: '/health', healthcheckTimeout: 3 } }, null, 2));
+  const up = await wharf.cli(['up', '--service', 'stuck'], { cwd: dirs.stuck!, timeoutMs: 60_000 });
+  assert.equal(up.code, 1, up.stdout + up.stderr);
+  assert.match(up.stderr, /FAILED: health check \/health did not answer 2xx within 3 s/);
 });
