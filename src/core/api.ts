@@ -72,6 +72,8 @@ export const replicaView = z.object({
   restarts: z.number(),
   port: z.number().nullable(),
   lastReason: z.string().nullable(),
+  /** Since when it has failed its health check (out of the routing set until a 2xx); null when healthy. */
+  unhealthySince: z.string().nullable(),
 });
 
 export const serviceStatusView = z.object({

@@ -13,12 +13,14 @@ export const DEPLOYMENT_STATUSES = [
   'ACTIVE',
   'FAILED',
   'CRASHED',
+  // Every replica exited 0 where the restart policy does not restart a clean exit: work done.
+  'EXITED',
   'REMOVED',
 ] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 export const IN_PROGRESS_STATUSES: readonly DeploymentStatus[] = ['QUEUED', 'BUILDING', 'PRE_DEPLOY', 'DEPLOYING'];
-export const FINAL_STATUSES: readonly DeploymentStatus[] = ['ACTIVE', 'FAILED', 'CRASHED', 'REMOVED'];
+export const FINAL_STATUSES: readonly DeploymentStatus[] = ['ACTIVE', 'FAILED', 'CRASHED', 'EXITED', 'REMOVED'];
 
 export type DeploymentTrigger = 'up' | 'redeploy' | 'rollback' | 'restart';
 

@@ -9,6 +9,11 @@ export interface LivenessSpec {
   intervalMs: number;
   timeoutMs: number;
   failureThreshold: number;
+  /**
+   * How long a restarted app has to answer 2xx before failed probes count (healthcheckTimeout).
+   * The first run's start is judged by whoever started it (the deploy or the reconciler).
+   */
+  startupTimeoutMs?: number;
 }
 
 export interface ReplicaSpec {
@@ -35,6 +40,7 @@ export interface ReplicaSpec {
 export type ReplicaState =
   | 'starting' // supervisor up, app spawned, not yet seen healthy
   | 'running'
+  | 'unhealthy' // failed its liveness probe: out of the routing set, being stopped for a restart
   | 'restarting' // waiting for the back-off before the next start
   | 'crashed' // restart policy gave up
   | 'exited' // exited 0 under ON_FAILURE / NEVER: done
@@ -56,6 +62,8 @@ export interface ReplicaStatus {
   updatedAt: string;
   /** Why the last restart happened, e.g. "exited with code 1", "liveness probe failed 3 times". */
   lastReason: string | null;
+  /** Since when the app has failed its health check (set at the liveness threshold, cleared by a 2xx). */
+  unhealthySince?: string | null;
 }
 
 export interface JobSpec {
@@ -93,4 +101,13 @@ export interface Runtime {
   /** Forget a replica that has ended (crashed/exited/stopped/lost): removes its bookkeeping. */
   remove(replicaId: string): Promise<void>;
   run(job: JobSpec): Promise<JobResult>;
+}
+
+/**
+ * Whether a routed replica takes traffic: its app is up (or starting: the deploy saw it healthy
+ * before routing it) and has not failed its health check since its last 2xx. An unhealthy
+ * replica stays out, through its restarts, until it answers 2xx again.
+ */
+export function servesTraffic(status: { state: string; unhealthySince?: string | null }): boolean {
+  return !status.unhealthySince && (status.state === 'running' || status.state === 'starting');
 }

@@ -2,32 +2,52 @@ import type { LivenessSpec } from '../core/runtime.js';
 import { probeHttp, probeTcp } from '../server/deploy/probe.js';
 
 // Liveness: an HTTP GET (any 2xx is healthy) or a TCP connect on 127.0.0.1:port, with the
-// same probes the deploy pipeline's readiness checks use. Failures count only once the app
-// has been healthy: startup is the deploy pipeline's business.
+// same probes the deploy pipeline's readiness checks use. Failures count once the app has been
+// healthy, or, for a restarted run, once its start-up time is over: a first start is the
+// business of whoever started it (the deploy pipeline, the reconciler), but nobody else watches
+// a restart, and a restarted app that never answers 2xx again is unhealthy, not "starting".
 
+/** Right after a start, look often so a healthy app is seen as `running` quickly … */
 const STARTUP_PROBE_MS = 250;
+/** … but only this long: after that (and once healthy) the probe keeps its interval. */
+const STARTUP_FAST_WINDOW_MS = 5_000;
+
+export interface LivenessOptions {
+  /** Failed probes count from this long after the start even if the app was never healthy (null: never). */
+  countFromMs: number | null;
+  now?: () => number;
+}
 
 export interface LivenessEvents {
   onHealthy(): void;
-  /** A counted failure (the app was healthy before). */
+  /** A counted failure. */
   onFailure(consecutive: number, detail: string): void;
+  /** Failures start counting for an app that was never healthy in this run. */
+  onStartupOver?(waitedMs: number): void;
   /** The threshold was reached; the monitor has stopped itself. */
-  onUnhealthy(consecutive: number): void;
+  onUnhealthy(consecutive: number, detail: string): void;
 }
 
 export class LivenessMonitor {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private everHealthy = false;
+  private counting = false;
   private failures = 0;
+  private readonly now: () => number;
+  private startedAt = 0;
 
   constructor(
     private readonly port: number,
     private readonly spec: LivenessSpec,
     private readonly events: LivenessEvents,
-  ) {}
+    private readonly options: LivenessOptions = { countFromMs: null },
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   start(): void {
+    this.startedAt = this.now();
     this.schedule();
   }
 
@@ -39,8 +59,8 @@ export class LivenessMonitor {
 
   private schedule(): void {
     if (this.stopped) return;
-    // Until the app is first healthy, look often (it is "starting" meanwhile); then at the interval.
-    const delay = this.everHealthy ? this.spec.intervalMs : Math.min(STARTUP_PROBE_MS, this.spec.intervalMs);
+    const fast = !this.everHealthy && this.now() - this.startedAt < STARTUP_FAST_WINDOW_MS;
+    const delay = fast ? Math.min(STARTUP_PROBE_MS, this.spec.intervalMs) : this.spec.intervalMs;
     this.timer = setTimeout(() => void this.tick(), delay);
   }
 
@@ -52,15 +72,24 @@ export class LivenessMonitor {
       this.failures = 0;
       if (!this.everHealthy) {
         this.everHealthy = true;
+        this.counting = true;
         this.events.onHealthy();
       }
-    } else if (this.everHealthy) {
-      this.failures++;
-      this.events.onFailure(this.failures, result.detail);
-      if (this.failures >= failureThreshold) {
-        this.stop();
-        this.events.onUnhealthy(this.failures);
-        return;
+    } else {
+      const { countFromMs } = this.options;
+      const waited = this.now() - this.startedAt;
+      if (!this.counting && countFromMs !== null && waited >= countFromMs) {
+        this.counting = true;
+        this.events.onStartupOver?.(waited);
+      }
+      if (this.counting) {
+        this.failures++;
+        this.events.onFailure(this.failures, result.detail);
+        if (this.failures >= failureThreshold) {
+          this.stop();
+          this.events.onUnhealthy(this.failures, result.detail);
+          return;
+        }
       }
     }
     this.schedule();

@@ -22,6 +22,8 @@ export class Supervisor {
   private liveness: LivenessMonitor | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private backoffStep = 0;
+  /** When the current run first answered its liveness probe (null: not yet). */
+  private healthyAt: number | null = null;
   private stopping = false;
   private status: ReplicaStatus;
 
@@ -45,6 +47,7 @@ export class Supervisor {
       startedAt: null,
       updatedAt: new Date().toISOString(),
       lastReason: null,
+      unhealthySince: null,
     };
   }
 
@@ -89,6 +92,7 @@ export class Supervisor {
     if (this.stopping) return;
     const app = new AppProcess(this.spec, this.log);
     this.app = app;
+    this.healthyAt = null;
     const spawned = app.pid !== null;
     if (spawned) this.log.write('sys', `started pid ${app.pid}`);
     const probing = spawned && this.spec.liveness !== null && this.spec.port !== null;
@@ -102,20 +106,31 @@ export class Supervisor {
   }
 
   private watchLiveness(app: AppProcess): void {
-    const monitor = new LivenessMonitor(this.spec.port!, this.spec.liveness!, {
+    const liveness = this.spec.liveness!;
+    // A restarted run gets healthcheckTimeout to answer 2xx; then its failures count too.
+    const countFromMs = this.status.restarts > 0 ? (liveness.startupTimeoutMs ?? null) : null;
+    const monitor = new LivenessMonitor(this.spec.port!, liveness, {
       onHealthy: () => {
-        if (this.app === app && !this.stopping) this.update({ state: 'running' });
+        if (this.app !== app || this.stopping) return;
+        this.healthyAt = Date.now();
+        if (this.status.unhealthySince) this.log.write('sys', 'liveness probe passed: healthy again');
+        this.update({ state: 'running', unhealthySince: null });
+      },
+      onStartupOver: (waitedMs) => {
+        this.log.write('sys', `no 2xx within ${Math.round(waitedMs / 1000)} s of the restart: failed liveness probes count from now`);
       },
       onFailure: (count, detail) => {
-        this.log.write('sys', `liveness probe failed (${count} of ${this.spec.liveness!.failureThreshold}): ${detail}`);
+        this.log.write('sys', `liveness probe failed (${count} of ${liveness.failureThreshold}): ${detail}`);
       },
-      onUnhealthy: (count) => {
+      onUnhealthy: (count, detail) => {
         if (this.app !== app || this.stopping) return;
-        app.forcedReason = `liveness probe failed ${count} times`;
-        this.log.write('sys', `${app.forcedReason}: stopping the app`);
+        app.forcedReason = `liveness probe failed ${count} times (last: ${detail})`;
+        this.log.write('sys', `${app.forcedReason}: unhealthy, stopping the app`);
+        // Out of the routing set from now until a 2xx, whatever the restart policy decides.
+        this.update({ state: 'unhealthy', lastReason: app.forcedReason, unhealthySince: this.status.unhealthySince ?? new Date().toISOString() });
         void app.stop(this.spec.stopGraceMs);
       },
-    });
+    }, { countFromMs });
     this.liveness = monitor;
     monitor.start();
   }
@@ -142,7 +157,10 @@ export class Supervisor {
       await this.finish(0);
       return;
     }
-    this.backoffStep = backoffStepAfter(this.backoffStep, Date.now() - app.startedAt.getTime());
+    // An app ended for failing its health check was only "up" while it was healthy: a restarted
+    // run that never answers again backs off like a crash loop.
+    const upMs = app.forcedReason !== null ? (this.healthyAt === null ? 0 : Date.now() - this.healthyAt) : Date.now() - app.startedAt.getTime();
+    this.backoffStep = backoffStepAfter(this.backoffStep, upMs);
     const delayMs = backoffMs(this.backoffStep);
     this.backoffStep++;
     const restarts = this.status.restarts + 1;

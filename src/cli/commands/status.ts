@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { ServiceStatusView } from '../../core/api.js';
+import type { ReplicaView, ServiceStatusView } from '../../core/api.js';
+import { servesTraffic } from '../../core/runtime.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { ago, printJson, table } from '../output/table.js';
 
@@ -37,16 +38,31 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         if (db) return [s.service, `${db.status} ${db.engine}`, '', db.status === 'READY' ? '1/1' : '0/1', `${db.host}:${db.port}`];
         const active = s.activeDeployment;
         const latest = s.latestDeployment;
-        const live = s.replicas.filter((r) => r.routed && (r.state === 'running' || r.state === 'starting'));
-        const restarts = s.replicas.reduce((n, r) => n + r.restarts, 0);
+        const live = s.replicas.filter((r) => r.routed && servesTraffic(r));
         return [
           s.service,
           active ? `${active.status} #${active.number}` : 'not deployed',
           latest && latest.id !== active?.id ? `#${latest.number} ${latest.status} ${ago(latest.createdAt)}` : '',
-          s.kind === 'cron' ? 'cron' : `${live.length}/${active ? s.settings.numReplicas : 0}${restarts ? ` (${restarts} restarts)` : ''}`,
+          s.kind === 'cron' ? 'cron' : `${live.length}/${active ? s.settings.numReplicas : 0}${replicaNotes(s.replicas)}`,
           active && s.kind !== 'worker' && s.kind !== 'cron' ? s.url : '',
         ];
       });
       console.log(table(['SERVICE', 'ACTIVE', 'LATEST', 'REPLICAS', 'URL'], rows));
     });
+}
+
+/** What is wrong with the replicas that do not serve, and the restarts: ` (1 unhealthy, 3 restarts)`. */
+function replicaNotes(replicas: readonly ReplicaView[]): string {
+  const count = (what: string, test: (r: ReplicaView) => boolean) => {
+    const n = replicas.filter(test).length;
+    return n > 0 ? `${n} ${what}` : null;
+  };
+  const restarts = replicas.reduce((n, r) => n + r.restarts, 0);
+  const notes = [
+    count('unhealthy', (r) => r.unhealthySince !== null && r.state !== 'crashed' && r.state !== 'exited'),
+    count('crashed', (r) => r.state === 'crashed'),
+    count('exited', (r) => r.state === 'exited'),
+    restarts > 0 ? `${restarts} restarts` : null,
+  ].filter((n) => n !== null);
+  return notes.length > 0 ? ` (${notes.join(', ')})` : '';
 }

@@ -1,7 +1,7 @@
 import type { DeploymentView, LogLineView } from '../../core/api.js';
 import type { ApiClient } from '../client.js';
 
-const SETTLED = new Set(['ACTIVE', 'FAILED', 'CRASHED', 'REMOVED']);
+const SETTLED = new Set(['ACTIVE', 'FAILED', 'CRASHED', 'EXITED', 'REMOVED']);
 const MAX_RECONNECTS = 5;
 
 /**

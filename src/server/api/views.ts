@@ -40,6 +40,7 @@ export function serviceStatusView(store: Store, options: ServerOptions, ctx: Ins
       restarts: s?.restarts ?? 0,
       port: r.port,
       lastReason: s?.lastReason ?? null,
+      unhealthySince: s?.unhealthySince ?? null,
     };
   });
   return {

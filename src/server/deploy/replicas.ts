@@ -45,6 +45,7 @@ export async function startReplica(ctx: DeployContext, deployment: Deployment, a
             intervalMs: settings.livenessIntervalSeconds * 1000,
             timeoutMs: settings.livenessTimeoutSeconds * 1000,
             failureThreshold: settings.livenessFailureThreshold,
+            startupTimeoutMs: settings.healthcheckTimeout * 1000,
           },
     stopGraceMs: stopGraceMs(settings),
     logFile: replicaLogFile(ctx.options.paths.logs, deployment.instanceId, deployment.id, record.id),

@@ -1,16 +1,15 @@
 import type { RouteTable } from '../../core/routes.js';
-import type { ReplicaState, Runtime } from '../../core/runtime.js';
+import { servesTraffic, type Runtime } from '../../core/runtime.js';
 import type { RouterClient } from '../../router/client.js';
 import type { ServerOptions } from '../options.js';
 import { serviceHost } from '../options.js';
 import { ensurePrivatePorts } from './private-ports.js';
 import type { Store } from '../store/store.js';
 
-const ENDED: ReadonlySet<ReplicaState> = new Set(['crashed', 'exited', 'stopped', 'lost']);
-
 /**
  * Builds the router's whole table from the store (routed replicas of each instance's active
- * deployment) and what the runtime reports, and pushes it: the router swaps it atomically.
+ * deployment that serve traffic now: an unhealthy or restarting one is left out while its
+ * siblings serve) and what the runtime reports, and pushes it: the router swaps it atomically.
  */
 export class RouteSync {
   private lastVersion = 0;
@@ -38,7 +37,7 @@ export class RouteSync {
         .filter((r) => r.routed && r.port !== null)
         .filter((r) => {
           const status = live.get(r.id);
-          return status !== undefined && !ENDED.has(status.state);
+          return status !== undefined && servesTraffic(status);
         })
         .map((r) => ({ id: r.id, url: `http://127.0.0.1:${r.port}` }));
       routes.push({

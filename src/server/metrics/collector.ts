@@ -25,7 +25,7 @@ const TRAFFIC_SLICES_PER_TICK = 8;
 /** A bucket stays open this long after it ends: the router writes a bucket within ~1 s of its end. */
 const CLOSE_GRACE_MS = 5_000;
 const POSITION_KEY = 'traffic-log:position';
-const LIVE: ReadonlySet<ReplicaState> = new Set(['starting', 'running', 'restarting']);
+const LIVE: ReadonlySet<ReplicaState> = new Set(['starting', 'running', 'unhealthy', 'restarting']);
 /** Replica → instance mappings remembered for records of replicas already removed. */
 const MAX_KNOWN_REPLICAS = 10_000;
 

@@ -2,32 +2,40 @@ import type { ReplicaRecord, ServiceInstance } from '../../core/model.js';
 import type { ReplicaState, ReplicaStatus } from '../../core/runtime.js';
 import { stopGraceMs } from '../../core/settings.js';
 import type { DeployContext } from '../deploy/context.js';
-import { waitReady } from '../deploy/readiness.js';
-import { emitDeploymentEvent } from '../deploy/events.js';
 import { retireReplicas, startReplica } from '../deploy/replicas.js';
-import { lastLines } from '../observe/log-file.js';
-import { replicaLogFile } from '../observe/log-paths.js';
 import { serviceHost } from '../options.js';
+import { markEnded } from './ended.js';
+import { ReplicaEvents } from './replica-events.js';
+import { checkReplacements } from './replacements.js';
 
-const ALIVE: ReadonlySet<ReplicaState> = new Set(['starting', 'running', 'restarting']);
+const ALIVE: ReadonlySet<ReplicaState> = new Set(['starting', 'running', 'unhealthy', 'restarting']);
 const GONE: ReadonlySet<ReplicaState> = new Set(['lost', 'stopped']);
 
 /**
  * Desired state (the store) against actual state (the runtime), repaired on every pass from
  * full snapshots: replicas nobody wants are stopped, lost ones replaced, a deployment whose
- * replicas all crashed is marked CRASHED, and the router gets the table that follows.
- * Instances with an operation in progress are left to that operation.
+ * replicas all ended is marked CRASHED (or EXITED after clean exits), what replicas go through
+ * becomes events, and the router gets the table that follows.
+ *
+ * A pass never waits on a repair: each instance's repair runs on its own (under the instance's
+ * lock, so deploys and repairs of one instance take turns) and a pass starts one only where none
+ * is running. A repair itself never waits for health: it starts replacements and a later pass
+ * checks on them (replacements.ts). Instances with an operation in progress are left to it.
  */
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private pass_: Promise<void> | undefined;
+  private readonly repairs = new Map<string, Promise<void>>();
+  private readonly events: ReplicaEvents;
 
   constructor(
     private readonly ctx: DeployContext,
     private readonly ensureRouter: () => Promise<unknown>,
     /** Runs after every pass (the cron scheduler re-reads its jobs). */
     private readonly afterPass: () => void = () => undefined,
-  ) {}
+  ) {
+    this.events = new ReplicaEvents(ctx.store);
+  }
 
   start(): void {
     const tick = () => {
@@ -43,9 +51,15 @@ export class Reconciler {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.pass_;
+    await this.idle();
   }
 
-  /** One pass; concurrent callers share it. */
+  /** Resolves when the repairs started so far have finished. */
+  async idle(): Promise<void> {
+    while (this.repairs.size > 0) await Promise.allSettled([...this.repairs.values()]);
+  }
+
+  /** One pass; concurrent callers share it. It starts repairs and does not wait for them. */
   pass(): Promise<void> {
     this.pass_ ??= this.runPass().finally(() => (this.pass_ = undefined));
     return this.pass_;
@@ -57,24 +71,40 @@ export class Reconciler {
     const statuses = await runtime.list();
     const byId = new Map(statuses.map((s) => [s.replicaId, s]));
     const known = new Set(store.replicas.all().map((r) => r.id));
+    try {
+      this.events.observe(statuses);
+    } catch (error) {
+      this.ctx.logger.error({ err: error }, 'could not record replica events');
+    }
 
     for (const status of statuses) {
       // Database servers are the database manager's, not deployments'.
       if (status.deploymentId === 'database') continue;
       if (!known.has(status.replicaId) && !locks.isBusy(status.serviceInstanceId)) {
-        this.ctx.logger.warn({ replicaId: status.replicaId }, 'stopping a replica the store does not know');
-        await runtime.stop(status.replicaId, { graceMs: 5000 });
-        await runtime.remove(status.replicaId);
+        this.background(`unknown:${status.replicaId}`, async () => {
+          this.ctx.logger.warn({ replicaId: status.replicaId }, 'stopping a replica the store does not know');
+          await runtime.stop(status.replicaId, { graceMs: 5000 });
+          await runtime.remove(status.replicaId);
+        });
       }
     }
     for (const instance of store.projects.listInstances()) {
-      if (locks.isBusy(instance.id)) continue;
-      await locks.run(instance.id, () => this.repair(instance.id, byId)).catch((error) =>
-        this.ctx.logger.error({ err: error, instanceId: instance.id }, 'could not repair a service instance'),
-      );
+      if (locks.isBusy(instance.id) || this.repairs.has(instance.id)) continue;
+      this.background(instance.id, () => locks.run(instance.id, () => this.repair(instance.id, byId)));
     }
+    // Replicas that stopped serving (unhealthy, restarting) leave the table now, not when a repair ends.
     await this.ctx.routes.pushIfChanged();
     this.afterPass();
+  }
+
+  /** Runs `work` unless work under the same key still runs; a failure is logged, never thrown. */
+  private background(key: string, work: () => Promise<void>): void {
+    if (this.repairs.has(key)) return;
+    const run = work()
+      .then(() => this.ctx.routes.pushIfChanged())
+      .catch((error) => this.ctx.logger.error({ err: error, key }, 'could not repair a service instance'))
+      .finally(() => this.repairs.delete(key));
+    this.repairs.set(key, run);
   }
 
   private async repair(instanceId: string, byId: Map<string, ReplicaStatus>): Promise<void> {
@@ -84,19 +114,20 @@ export class Reconciler {
     const activeId = instance.activeDeploymentId;
     const note = (m: string) => (activeId ? store.deployments.note(activeId, m) : undefined);
 
-    const kind = store.projects.describeInstance(instanceId).service.kind;
+    const names = store.projects.describeInstance(instanceId);
+    const kind = names.service.kind;
     if (kind === 'database') return;
     const cron = kind === 'cron';
     // A cron service keeps no replicas: anything left from when it was a web service goes.
-    const stale = replicas.filter((r) => cron || r.deploymentId !== activeId || (!r.routed && isAlive(byId.get(r.id))));
+    const stale = replicas.filter((r) => cron || r.deploymentId !== activeId);
     if (stale.length > 0) {
       await retireReplicas(this.ctx, stale, 5000, () => undefined);
     }
     if (!activeId || cron) return;
     const active = store.deployments.get(activeId);
-    const current = replicas.filter((r) => r.deploymentId === activeId && r.routed);
+    const current = replicas.filter((r) => r.deploymentId === activeId);
 
-    for (const replica of current) {
+    for (const replica of current.filter((r) => r.routed)) {
       const status = byId.get(replica.id);
       if (!status || GONE.has(status.state)) {
         note(`replica ${replica.id} was lost; replacing it`);
@@ -104,63 +135,48 @@ export class Reconciler {
         store.replicas.delete(replica.id);
       }
     }
-    const remaining = store.replicas.forInstance(instanceId).filter((r) => r.deploymentId === activeId && r.routed);
-    const alive = remaining.filter((r) => isAlive(byId.get(r.id)));
-    const ended = remaining.filter((r) => !isAlive(byId.get(r.id)));
-
-    if (active.status === 'ACTIVE' && alive.length === 0 && ended.length > 0) {
-      await this.markCrashed(active.id, active.instanceId, ended[0]!, byId.get(ended[0]!.id));
+    const host = serviceHost(this.ctx.options, { project: names.project.name, environment: names.environment.name, service: names.service.name });
+    // Unrouted replicas of the live deployment are replacements a pass started (or a restart left).
+    const pending = current.filter((r) => !r.routed);
+    if (active.status !== 'ACTIVE') {
+      // It crashed or exited meanwhile: no replacement is wanted any more.
+      await retireReplicas(this.ctx, pending, stopGraceMs(active.config), note);
       return;
     }
-    if (active.status !== 'ACTIVE') return;
+    const waiting = await checkReplacements(this.ctx, active, pending, byId, host);
+
+    const routed = store.replicas.forInstance(instanceId).filter((r) => r.deploymentId === activeId && r.routed);
+    // Replicas routed just now (in checkReplacements) are alive: they answered their probe.
+    const alive = routed.filter((r) => isAlive(byId.get(r.id)) || pending.some((p) => p.id === r.id));
+    const ended = routed.filter((r) => !alive.includes(r));
+
+    if (alive.length === 0 && ended.length > 0 && waiting.length === 0) {
+      await markEnded(this.ctx, active.id, ended, byId);
+      return;
+    }
 
     const want = active.config.numReplicas;
-    if (alive.length + ended.length < want) {
-      await this.addReplicas(instanceId, want - alive.length - ended.length);
+    const have = alive.length + ended.length + waiting.length;
+    if (have < want) {
+      await this.startReplacements(active.id, want - have);
     } else if (alive.length > want) {
       await retireReplicas(this.ctx, alive.slice(want), stopGraceMs(active.config), note);
+    } else if (have > want && waiting.length > 0) {
+      await retireReplicas(this.ctx, waiting.slice(0, have - want), stopGraceMs(active.config), note);
     }
   }
 
-  private async addReplicas(instanceId: string, count: number): Promise<void> {
+  /** Starts replicas without waiting for them: later passes route them once healthy. */
+  private async startReplacements(deploymentId: string, count: number): Promise<void> {
     const { store } = this.ctx;
-    const instance = store.projects.getInstance(instanceId);
-    const deployment = store.deployments.get(instance.activeDeploymentId!);
+    const deployment = store.deployments.get(deploymentId);
     const artifact = deployment.artifactId ? store.artifacts.find(deployment.artifactId) : null;
     if (!artifact || artifact.removedAt) return;
-    const names = store.projects.describeInstance(instanceId);
-    const host = serviceHost(this.ctx.options, { project: names.project.name, environment: names.environment.name, service: names.service.name });
     for (let i = 0; i < count; i++) {
-      const replica = await startReplica(this.ctx, deployment, artifact);
-      try {
-        await waitReady(this.ctx.runtime, {
-          replicaId: replica.id,
-          port: replica.port,
-          path: deployment.config.healthcheckPath,
-          host,
-          timeoutMs: deployment.config.healthcheckTimeout * 1000,
-          onProgress: (m) => store.deployments.note(deployment.id, m),
-        });
-        store.replicas.switchRouting([replica.id], []);
-        store.deployments.note(deployment.id, `replica ${replica.id} started to bring the deployment back to ${deployment.config.numReplicas} replica(s)`);
-        await this.ctx.routes.push();
-      } catch {
-        // Recorded but unrouted: the next pass retires it and tries again.
-        store.deployments.note(deployment.id, `replacement replica ${replica.id} did not become healthy`);
-      }
+      const replica: ReplicaRecord = await startReplica(this.ctx, deployment, artifact);
+      store.deployments.note(deployment.id, `replacement replica ${replica.id} started; it is routed once healthy (up to ${deployment.config.healthcheckTimeout} s)`);
     }
   }
-
-  private async markCrashed(deploymentId: string, instanceId: string, replica: ReplicaRecord, status: ReplicaStatus | undefined): Promise<void> {
-    const lines = await lastLines(replicaLogFile(this.ctx.options.paths.logs, instanceId, deploymentId, replica.id), 15);
-    const how = status?.exitSignal ? `killed by ${status.exitSignal}` : `exited with code ${status?.exitCode ?? '?'}`;
-    const reason = `the app ${how} after ${status?.restarts ?? 0} restart(s); the restart policy gave up`;
-    const withLines = lines.length > 0 ? `${reason}\nlast log lines:\n${lines.map((l) => `  | ${l}`).join('\n')}` : reason;
-    this.ctx.store.deployments.setStatus(deploymentId, 'CRASHED', `deployment crashed: ${reason}`, withLines);
-    emitDeploymentEvent(this.ctx.store, this.ctx.store.deployments.get(deploymentId), 'service.crashed', 'error', reason, { restarts: status?.restarts ?? 0 });
-  }
-
-
 }
 
 function isAlive(status: ReplicaStatus | undefined): boolean {
