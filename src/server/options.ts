@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { wharfPaths, type WharfPaths } from '../core/paths.js';
+import { machineFacts, wharfHome, wharfPaths, type WharfPaths } from '../core/paths.js';
 
 // Everything the control plane can be told at start, from the environment, resolved once.
 
@@ -48,7 +48,7 @@ const MAX_LABEL = 63;
 
 export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ServerOptions {
   return Object.freeze({
-    paths: wharfPaths(env.WHARF_HOME),
+    paths: wharfPaths(wharfHome(machineFacts(env))),
     apiHost: env.WHARF_API_HOST ?? '127.0.0.1',
     apiPort: intFromEnv(env, 'WHARF_API_PORT', 7070),
     routerHost: env.WHARF_ROUTER_HOST ?? '127.0.0.1',
