@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     await cp(path.join(REPO, 'bench/app'), appDir, { recursive: true });
     await cli(wharf, ['init', '--name', 'bench'], appDir);
     await cli(wharf, ['up', '--service', 'bench'], appDir);
-    const host = 'bench-production.localhost';
+    const host = 'bench-production-bench.localhost';
 
     // Swap in a profiled router: same program, same home and port; it reloads the persisted routes.
     await stopRouter(paths, 10_000);

@@ -204,7 +204,7 @@ async function main(): Promise<void> {
   log('preparing node-web with the ms dependency (npm install --package-lock-only)');
   await addDependency(nodeDir);
   await cli(wharf, ['init', '--name', 'nodeweb'], nodeDir);
-  const nodeHost = 'web-production.localhost';
+  const nodeHost = 'web-production-nodeweb.localhost';
   const ups: UpTiming[] = [];
   await setSourceVersion(nodeDir, 'a');
   log('wharf up (node-web, first deploy)');

@@ -1,7 +1,8 @@
 import { WharfError } from './errors.js';
 
 // User-supplied names reach paths, hostnames and argv: only this shape is allowed.
-// It is a DNS label, so `<service>-<environment>.<base>` is always a valid host.
+// It is a DNS label, so hosts made of names (`<service>-<environment>-<project>.<base>`) are valid
+// (serviceHost in src/server/options.ts shortens a label past 63 characters).
 export const NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
 
 export function checkName(kind: string, value: string): string {

@@ -48,8 +48,9 @@ export interface ControlPlane {
  */
 export async function startControlPlane(options: ServerOptions, print: (line: string) => void = console.log): Promise<ControlPlane> {
   const { paths } = options;
-  prepareHome(paths);
+  const homeWarnings = prepareHome(paths);
   const logger = pino({ level: process.env.WHARF_LOG_LEVEL ?? 'info' });
+  for (const warning of homeWarnings) logger.warn({ home: paths.home }, warning);
   const keyring = Keyring.load(keyringOptionsFromEnv(paths.secretKey));
   const store = Store.open(paths.database, keyring);
   const encrypted = store.variables.encryptPlaintext();

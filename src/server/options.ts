@@ -1,4 +1,5 @@
-import { wharfPaths, type WharfPaths } from '../core/paths.js';
+import { createHash } from 'node:crypto';
+import { machineFacts, wharfHome, wharfPaths, type WharfPaths } from '../core/paths.js';
 
 // Everything the control plane can be told at start, from the environment, resolved once.
 
@@ -8,7 +9,10 @@ export interface ServerOptions {
   readonly apiPort: number;
   readonly routerHost: string;
   readonly routerPort: number;
-  /** `{service}`, `{environment}`, `{project}` and `{base}` are replaced. */
+  /**
+   * `{service}`, `{environment}`, `{project}` and `{base}` are replaced. The default names all
+   * three, so services of the same name in two projects never share a host.
+   */
   readonly hostPattern: string;
   readonly baseDomain: string;
   /** How long the router waits for in-flight requests on old replicas before they are stopped. */
@@ -36,14 +40,20 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   return value;
 }
 
+/** Railway's shape (`web-production-…`), with the project's name where Railway puts a random tag. */
+export const DEFAULT_HOST_PATTERN = '{service}-{environment}-{project}.{base}';
+
+/** DNS allows 63 characters per label (RFC 1035); names are up to 40 each, so three may not fit. */
+const MAX_LABEL = 63;
+
 export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ServerOptions {
   return Object.freeze({
-    paths: wharfPaths(env.WHARF_HOME),
+    paths: wharfPaths(wharfHome(machineFacts(env))),
     apiHost: env.WHARF_API_HOST ?? '127.0.0.1',
     apiPort: intFromEnv(env, 'WHARF_API_PORT', 7070),
     routerHost: env.WHARF_ROUTER_HOST ?? '127.0.0.1',
     routerPort: intFromEnv(env, 'WHARF_ROUTER_PORT', 8080),
-    hostPattern: env.WHARF_HOST_PATTERN ?? '{service}-{environment}.{base}',
+    hostPattern: env.WHARF_HOST_PATTERN || DEFAULT_HOST_PATTERN,
     baseDomain: env.WHARF_BASE_DOMAIN ?? 'localhost',
     drainTimeoutMs: intFromEnv(env, 'WHARF_DRAIN_TIMEOUT_MS', 30_000),
     keepArtifacts: intFromEnv(env, 'WHARF_KEEP_ARTIFACTS', 10),
@@ -58,7 +68,20 @@ export function serviceHost(options: ServerOptions, names: { project: string; en
     .replaceAll('{environment}', names.environment)
     .replaceAll('{project}', names.project)
     .replaceAll('{base}', options.baseDomain)
-    .toLowerCase();
+    .toLowerCase()
+    .split('.')
+    .map(fitLabel)
+    .join('.');
+}
+
+/**
+ * A label longer than DNS allows keeps its first characters and ends in a hash of the whole, so
+ * it stays valid, stable across restarts, and different from every other long label.
+ */
+function fitLabel(label: string): string {
+  if (label.length <= MAX_LABEL) return label;
+  const hash = createHash('sha256').update(label).digest('hex').slice(0, 8);
+  return `${label.slice(0, MAX_LABEL - hash.length - 1).replace(/-+$/, '')}-${hash}`;
 }
 
 export function publicUrl(options: ServerOptions, host: string): string {

@@ -157,10 +157,10 @@ test('an event rule on service.crashed: a test notification, then a real crash r
 
   const up = await wharf.cli(['up', '--service', 'web'], { cwd: appDir });
   assert.equal(up.code, 0, up.stdout + up.stderr);
-  await waitFor(async () => (await wharf.get('web-production.localhost', '/')).body === 'hello', { timeoutMs: 20_000, what: 'the app to be live' });
+  await waitFor(async () => (await wharf.get('web-production-alerting.localhost', '/')).body === 'hello', { timeoutMs: 20_000, what: 'the app to be live' });
   assert.equal(received.length, 1, 'a successful deploy is not a crash');
 
-  await wharf.get('web-production.localhost', '/crash').catch(() => undefined);
+  await wharf.get('web-production-alerting.localhost', '/crash').catch(() => undefined);
   await waitFor(() => received.length >= 2, { timeoutMs: 30_000, what: () => `the service.crashed webhook (server log: ${wharf.serverLog.join('').slice(-2000)})` });
   const crash = received[1]!;
   assert.ok(crash.valid, 'the crash notification verifies with the shared secret');
@@ -212,7 +212,7 @@ test('a CPU-burning app fires a cpu alert to the webhook (signed), and it resolv
   assert.equal(listed.code, 0, listed.stdout + listed.stderr);
   assert.match(listed.stdout, /FIRING: burner \(production\)/);
 
-  await wharf.get('burner-production.localhost', '/calm');
+  await wharf.get('burner-production-alerting.localhost', '/calm');
   await waitFor(() => alertPayloads().some((p) => p.kind === 'alert.resolved'), { timeoutMs: 30_000, what: 'alert.resolved' });
   assert.equal(alertPayloads().filter((p) => p.kind === 'alert.fired').length, 1, 'fired once');
   const events = parseJson<Array<{ kind: string }>>(await wharf.cli(['events', '--kind', 'alert.', '--json'], { cwd: burnerDir }));

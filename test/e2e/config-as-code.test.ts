@@ -11,9 +11,11 @@ import { copyExample, httpRequest, parseJson, REPO, runCli, startWharf, succeede
 // `apply`; an invalid file that must change nothing; a render.yaml and a multi-process
 // Procfile deployed unchanged; `validate` and `import` without a server.
 
-const WEB = 'web-production.localhost';
-const WEB_STAGING = 'web-staging.localhost';
-const WORKER = 'worker-production.localhost';
+/** The default host: `<service>-<environment>-<project>.localhost`. */
+const host = (service: string, project: string, environment = 'production') => `${service}-${environment}-${project}.localhost`;
+const WEB = host('web', 'ms');
+const WEB_STAGING = host('web', 'ms', 'staging');
+const WORKER = host('worker', 'ms');
 
 interface WebView {
   service: string;
@@ -78,7 +80,7 @@ test('examples/multi-service: wharf up applies wharf.toml and deploys web and wo
   assert.match(up.stdout, /Applied (\S*\/)?wharf\.toml to ms\/production/);
   assert.match(up.stdout, /\+ service web \(web\)/);
   assert.match(up.stdout, /\+ service worker \(worker\)/);
-  assert.match(up.stdout, /Deployment #1 of web is live: http:\/\/web-production\.localhost/);
+  assert.match(up.stdout, /Deployment #1 of web is live: http:\/\/web-production-ms\.localhost/);
   assert.match(up.stdout, /Deployment #1 of worker is live \(worker: no route\)/);
 
   const prod = await webView(WEB);
@@ -92,7 +94,7 @@ test('examples/multi-service: wharf up applies wharf.toml and deploys web and wo
   const worker = status.find((s) => s.service === 'worker');
   assert.ok(web && worker, JSON.stringify(status));
   assert.equal(web.kind, 'web');
-  assert.match(web.url, /^http:\/\/web-production\.localhost:\d+$/);
+  assert.match(web.url, /^http:\/\/web-production-ms\.localhost:\d+$/);
   assert.equal(web.activeDeployment?.status, 'ACTIVE');
   assert.equal(web.settings.rootDirectory, 'web');
   assert.equal(worker.kind, 'worker');
@@ -247,7 +249,7 @@ test('a render.yaml project (rootDir, value, generateValue, fromService) deploys
     assert.match(up.stdout, /Deployment #1 of web is live/);
     assert.match(up.stdout, /Deployment #1 of worker is live \(worker: no route\)/);
 
-    const res = await own.get(WEB, '/');
+    const res = await own.get(host('web', 'rnd'), '/');
     assert.equal(res.status, 200, res.body);
     const body = JSON.parse(res.body) as { service: string; greeting: string; pageSize: string; apiTokenLength: number; queueName: string; privateUrl: string | null };
     assert.equal(body.service, 'web');
@@ -270,7 +272,7 @@ test('a render.yaml project (rootDir, value, generateValue, fromService) deploys
       timeoutMs: 10_000,
       what: 'the worker to log its queue',
     });
-    assert.equal((await own.get(WORKER, '/')).status, 404);
+    assert.equal((await own.get(host('worker', 'rnd'), '/')).status, 404);
 
     // Private networking is per Wharf: this second Wharf on the machine (the multi-service one
     // is still running) must not hand its web a private port another Wharf already listens on,
@@ -299,7 +301,7 @@ test('a Procfile with web and worker deploys a web service and a worker service'
     assert.match(up.stdout, /Deployment #1 of web is live/);
     assert.match(up.stdout, /Deployment #1 of worker is live \(worker: no route\)/);
 
-    const res = await own.get(WEB, '/');
+    const res = await own.get(host('web', 'prc'), '/');
     assert.equal(res.status, 200, res.body);
     assert.deepEqual(JSON.parse(res.body), { process: 'web', service: 'web' });
 
@@ -313,7 +315,7 @@ test('a Procfile with web and worker deploys a web service and a worker service'
       timeoutMs: 10_000,
       what: 'the worker process to log',
     });
-    assert.equal((await own.get(WORKER, '/')).status, 404);
+    assert.equal((await own.get(host('worker', 'prc'), '/')).status, 404);
   } finally {
     await own.cleanup();
   }

@@ -7,7 +7,7 @@ import { copyExample, parseJson, startWharf, succeeded, waitFor, type Wharf } fr
 // kill -9 of the control plane in the middle of a deploy: the apps answer throughout, and the
 // restarted control plane fails or finishes the deployment cleanly (docs/testing.md "Crashes").
 
-const HOST = 'web-production.localhost';
+const HOST = 'web-production-crashy.localhost';
 let wharf: Wharf;
 let dir: string;
 

@@ -12,7 +12,7 @@ import { httpRequest, parseJson, startWharf, waitFor, type CliResult, type Wharf
 // Redis, MariaDB; MongoDB where `mongod` is installed. A tiny app (no npm dependencies: it
 // shells out to psql, argv only) reaches Postgres through ${{db.DATABASE_URL}}.
 
-const HOST = 'web-production.localhost';
+const HOST = 'web-production-dbs.localhost';
 const MIGRATE = 'psql "$DATABASE_MIGRATION_URL" -X -v ON_ERROR_STOP=1 -c "CREATE TABLE IF NOT EXISTS items (id serial PRIMARY KEY, name text NOT NULL)"';
 
 const SERVER_JS = `const http = require('node:http');

@@ -16,8 +16,8 @@ test('wharf init + up deploys the Node example and the router serves it', async 
   assert.equal(init.code, 0, init.stderr);
   const up = await wharf.cli(['up'], { cwd: dir });
   assert.equal(up.code, 0, up.stdout + up.stderr);
-  assert.match(up.stdout, /Deployment #1 is live: http:\/\/web-production\.localhost:\d+/);
-  const res = await wharf.get('web-production.localhost', '/');
+  assert.match(up.stdout, /Deployment #1 is live: http:\/\/web-production-shop\.localhost:\d+/);
+  const res = await wharf.get('web-production-shop.localhost', '/');
   assert.equal(res.status, 200);
   assert.equal(JSON.parse(res.body).app, 'node-web');
 });

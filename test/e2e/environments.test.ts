@@ -10,8 +10,8 @@ import { REPO, parseJson, startWharf, waitFor, type CliResult, type Wharf } from
 // own variables and host, duplication copies settings and plain variables but never secrets,
 // rename moves the host, delete stops everything in it and never touches production.
 
-const PROD = 'web-production.localhost';
-const STAGING = 'web-staging.localhost';
+const PROD = 'web-production-envs.localhost';
+const STAGING = 'web-staging-envs.localhost';
 
 let wharf: Wharf;
 let dir: string;
@@ -80,7 +80,7 @@ test('a new environment runs its own instance at its own host with its own varia
 
   const up = await ok(['up', '-e', 'staging']);
   assert.match(up.stdout, /to envs\/staging\/web/);
-  assert.match(up.stdout, /is live: http:\/\/web-staging\.localhost:/);
+  assert.match(up.stdout, /is live: http:\/\/web-staging-envs\.localhost:/);
   const set = await ok(['variables', '-e', 'staging', '--set', 'APP_VERSION=staging-1', '--set', 'GREETING=hello-staging']);
   assert.match(set.stdout, /Redeploying/);
   await settled('staging');
@@ -135,9 +135,9 @@ test('environment list --json marks only production as production', async () => 
 
 test('rename: the service host follows the new name after a redeploy', async () => {
   const up = await ok(['up', '--environment', 'qa']);
-  assert.match(up.stdout, /is live: http:\/\/web-qa\.localhost:/);
-  assert.equal(await appValue('web-qa.localhost', 'APP_VERSION'), 'prod-1', 'the copied variable reaches the app');
-  assert.equal(await appValue('web-qa.localhost', 'SECRET_TOKEN'), null, 'the secret was not copied');
+  assert.match(up.stdout, /is live: http:\/\/web-qa-envs\.localhost:/);
+  assert.equal(await appValue('web-qa-envs.localhost', 'APP_VERSION'), 'prod-1', 'the copied variable reaches the app');
+  assert.equal(await appValue('web-qa-envs.localhost', 'SECRET_TOKEN'), null, 'the secret was not copied');
 
   const taken = await wharf.cli(['environment', 'rename', 'qa', 'production'], { cwd: dir });
   assert.equal(taken.code, 1, out(taken));
@@ -148,9 +148,9 @@ test('rename: the service host follows the new name after a redeploy', async () 
   assert.ok(names.includes('test') && !names.includes('qa'), names.join(','));
 
   await ok(['redeploy', '-e', 'test']);
-  assert.equal(await appValue('web-test.localhost', 'RAILWAY_ENVIRONMENT_NAME'), 'test');
-  assert.equal(await appValue('web-test.localhost', 'APP_VERSION'), 'prod-1');
-  await waitFor(async () => (await wharf.get('web-qa.localhost', '/health')).status === 404, { timeoutMs: 10_000, what: 'the old host web-qa.localhost to go away' });
+  assert.equal(await appValue('web-test-envs.localhost', 'RAILWAY_ENVIRONMENT_NAME'), 'test');
+  assert.equal(await appValue('web-test-envs.localhost', 'APP_VERSION'), 'prod-1');
+  await waitFor(async () => (await wharf.get('web-qa-envs.localhost', '/health')).status === 404, { timeoutMs: 10_000, what: 'the old host web-qa-envs.localhost to go away' });
   assert.equal(await appValue(PROD, 'APP_VERSION'), 'prod-1');
 });
 
@@ -192,5 +192,5 @@ test('delete needs --yes without a terminal, then stops the environment; product
   assert.match(production.stderr, /production environment and cannot be deleted/);
   assert.ok((await environments()).some((e) => e.name === 'production' && e.production));
   assert.equal(await appValue(PROD, 'APP_VERSION'), 'prod-1');
-  assert.equal(await appValue('web-test.localhost', 'APP_VERSION'), 'prod-1');
+  assert.equal(await appValue('web-test-envs.localhost', 'APP_VERSION'), 'prod-1');
 });

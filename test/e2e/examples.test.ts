@@ -26,18 +26,18 @@ async function deploy(example: string, service: string): Promise<ServiceStatusVi
 test('the static site example is served by the built-in static server', async () => {
   const status = await deploy('static-site', 'site');
   assert.equal(status.activeDeployment?.status, 'ACTIVE');
-  const index = await wharf.get('site-production.localhost', '/');
+  const index = await wharf.get('site-production-examples.localhost', '/');
   assert.equal(index.status, 200);
   assert.match(index.body, /<html/i);
-  const about = await wharf.get('site-production.localhost', '/about.html');
+  const about = await wharf.get('site-production-examples.localhost', '/about.html');
   assert.equal(about.status, 200);
-  assert.equal((await wharf.get('site-production.localhost', '/missing.html')).status, 404);
+  assert.equal((await wharf.get('site-production-examples.localhost', '/missing.html')).status, 404);
 });
 
 test("the Procfile example runs its web process", async () => {
   const status = await deploy('procfile-app', 'procs');
   assert.equal(status.activeDeployment?.status, 'ACTIVE');
-  const res = await wharf.get('procs-production.localhost', '/');
+  const res = await wharf.get('procs-production-examples.localhost', '/');
   assert.equal(res.status, 200);
   assert.match(res.body, /procfile-app/);
 });
@@ -47,7 +47,7 @@ test('status --json lists each service with its public URL and active deployment
   const names = status.map((s) => s.service).sort();
   assert.deepEqual(names, ['procs', 'site']);
   for (const service of status) {
-    assert.equal(service.url, `http://${service.service}-production.localhost:${wharf.routerPort}`);
+    assert.equal(service.url, `http://${service.service}-production-examples.localhost:${wharf.routerPort}`);
     assert.equal(service.activeDeployment?.number, 1);
     assert.equal(service.replicas.filter((r) => r.routed).length, 1);
   }

@@ -60,7 +60,7 @@ test('a worker deploys with --kind worker: no route, its logs show the jobs it p
   assert.equal(status.activeDeployment?.status, 'ACTIVE');
   assert.equal(status.replicas.length, 1);
   assert.equal(status.replicas[0]!.port, null, 'a worker gets no port');
-  assert.equal((await wharf.get('worker-production.localhost', '/')).status, 404, 'a worker has no route');
+  assert.equal((await wharf.get('worker-production-jobs.localhost', '/')).status, 404, 'a worker has no route');
 
   await waitFor(
     async () => {
@@ -128,7 +128,7 @@ test('examples/cron-job: up makes a cron service from railway.toml; list explain
   assert.equal(status.kind, 'cron');
   assert.equal(status.activeDeployment?.status, 'ACTIVE');
   assert.deepEqual(status.replicas, [], 'a cron service keeps nothing running');
-  assert.equal((await wharf.get('nightly-production.localhost', '/')).status, 404);
+  assert.equal((await wharf.get('nightly-production-jobs.localhost', '/')).status, 404);
 });
 
 test('cron run runs it now and exits 0 with the report; with FAIL_CHECK=1 it exits 2, the run is FAILED and cron.failed is raised', async () => {

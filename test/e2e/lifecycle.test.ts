@@ -7,7 +7,7 @@ import { copyExample, parseJson, startWharf, waitFor, type Wharf } from '../help
 
 // Redeploy, rollback, restart, down, and the failures that must leave the old version serving.
 
-const HOST = 'web-production.localhost';
+const HOST = 'web-production-life.localhost';
 let wharf: Wharf;
 let dir: string;
 

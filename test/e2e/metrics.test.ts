@@ -8,7 +8,7 @@ import { copyExample, startWharf, waitFor, type Wharf } from '../helpers/wharf.j
 // (the router counts them per 10 s bucket in traffic.log, the collector reads that), exactly,
 // with the 404s as status_4xx and the 503s as status_5xx, next to the replica's CPU and memory.
 
-const HOST = 'web-production.localhost';
+const HOST = 'web-production-metered.localhost';
 let wharf: Wharf;
 let dir: string;
 

@@ -10,7 +10,7 @@ import { copyExample, parseJson, startWharf, succeeded, type Wharf } from '../he
 // The environment policy (`wharf doctor`, and the same checks before every production deploy)
 // and the rotation of the key that encrypts secrets at rest.
 
-const HOST = 'web-production.localhost';
+const HOST = 'web-production-pk.localhost';
 
 interface Finding {
   rule: string;

@@ -9,7 +9,7 @@ import { copyExample, parseJson, startWharf, waitFor, type Wharf } from '../help
 
 // The reconcile loop and the supervisors repair what breaks from outside.
 
-const HOST = 'web-production.localhost';
+const HOST = 'web-production-heal.localhost';
 let wharf: Wharf;
 let dir: string;
 

@@ -9,7 +9,8 @@ import { copyExample, httpRequest, parseJson, startWharf, succeeded, waitFor, ty
 // that went POST → Redis queue → worker → Postgres → GET (through the Redis cache).
 // `wharf up` runs `npm ci` for both services: pg and redis come from the npm registry.
 
-const HOST = 'web-production.localhost';
+/** web's host, from the URL `wharf status` gives (the project is named after the copied folder). */
+let HOST = '';
 let wharf: Wharf;
 let dir: string;
 
@@ -56,6 +57,7 @@ test('wharf up provisions db and cache, runs the migration, deploys web and work
     const service = status.find((s) => s.service === name);
     assert.equal(service?.activeDeployment?.status, 'ACTIVE', `${name}: ${JSON.stringify(service)}`);
     assert.ok(service.replicas.length >= 1, `${name} has a replica`);
+    if (name === 'web') HOST = new URL(service.url).hostname;
   }
 
   // The migration ran, as the migration role, after a backup of db.

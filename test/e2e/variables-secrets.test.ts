@@ -10,7 +10,7 @@ import { REPO, parseJson, startWharf, waitFor, type CliResult, type Wharf } from
 // another service, platform), write-time checks, secrets and sealed values in the CLI, in the
 // app, in `wharf run`, redacted from build and runtime logs, and never in clear on disk.
 
-const HOST = 'web-production.localhost';
+const HOST = 'web-production-vars.localhost';
 const SECRET = 's3cr3t-VALUE-8f2a1c';
 const SEALED = 's3al3d-VALUE-71be9d';
 

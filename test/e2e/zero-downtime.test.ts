@@ -25,7 +25,8 @@ const SLOW_MS = 5_000;
 const WRK_MAX_S = 300;
 const REDEPLOYS = 5;
 const MAX_SLOW_PER_SWITCH = 5;
-const HOST = 'web-production.localhost';
+// Both tests name their project zdt (each on its own server), so one host serves both.
+const HOST = 'web-production-zdt.localhost';
 
 const wharfs: Wharf[] = [];
 const wrkRuns: WrkRun[] = [];
@@ -322,7 +323,7 @@ test('an app that dies at once on SIGTERM loses nothing: the drain waits for its
   await cp(path.join(REPO, 'test/fixtures/zdt-abrupt'), dir, { recursive: true });
   const cli = (args: string[]) => w.cli(args, { cwd: dir });
 
-  ok(await cli(['init', '--name', 'zdt-abrupt']), 'wharf init');
+  ok(await cli(['init', '--name', 'zdt']), 'wharf init');
   ok(await cli(['up']), 'wharf up'); // 2 replicas (its railway.json), v0 (its default APP_VERSION)
   await warmUp(w, 'v0');
 

@@ -10,7 +10,7 @@ export function requireToken(store: Store, isPublic: (method: string, path: stri
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match || !store.tokens.verify(match[1]!)) {
       throw new WharfError('UNAUTHORIZED', match ? 'the API token is not valid' : 'this request needs an API token', {
-        hint: 'The first `npm start` wrote a token to the CLI config (~/.wharf/config.json); or set WHARF_TOKEN.',
+        hint: 'The first `npm start` wrote a token to the CLI config (config.json in WHARF_HOME: /var/lib/wharf for root, ~/.wharf otherwise); or set WHARF_TOKEN.',
       });
     }
     return next();

@@ -90,7 +90,7 @@ export function attachExecSocket(server: UpgradeServer, deps: ExecDeps): ExecSoc
       const token = bearer ? store.tokens.verify(bearer[1]!) : null;
       if (!token) {
         throw new WharfError('UNAUTHORIZED', bearer ? 'the API token is not valid' : 'this request needs an API token', {
-          hint: 'The first `npm start` wrote a token to the CLI config (~/.wharf/config.json); or set WHARF_TOKEN.',
+          hint: 'The first `npm start` wrote a token to the CLI config (config.json in WHARF_HOME: /var/lib/wharf for root, ~/.wharf otherwise); or set WHARF_TOKEN.',
         });
       }
       const [project, environment, service] = match.slice(1).map((part) => decodeURIComponent(part));

@@ -5,6 +5,7 @@ import { WharfError } from '../../core/errors.js';
 import { serviceSettingsSchema, stopGraceMs, type ServiceSettings, type ServiceSettingsPatch } from '../../core/settings.js';
 import type { DeployContext } from './context.js';
 import { runDeployment } from './pipeline.js';
+import { assertHostFree } from './host-conflicts.js';
 import { ensurePrivatePorts } from './private-ports.js';
 import { serviceSource } from './source-root.js';
 import { environmentScope, snapshotVariables, type VariablesSnapshot } from './variables-snapshot.js';
@@ -177,6 +178,7 @@ export class Deployer {
     input: { trigger: DeploymentTrigger; sourceDigest: string; artifactId: string | null; config: ServiceSettings; warnings: string[]; rollbackOf: string | null; snapshot?: VariablesSnapshot; after?: Promise<unknown> },
   ): Deployment {
     const { store } = this.ctx;
+    assertHostFree(store, this.ctx.options, instanceId);
     const snapshot = input.snapshot ?? snapshotVariables(this.ctx, instanceId);
     const deployment = store.db.transaction(() =>
       store.deployments.create({

@@ -30,8 +30,15 @@ export function platformVariables(options: ServerOptions, ctx: InstanceContext, 
     vars[`WHARF_${key}`] = value;
   }
   vars.RAILWAY_ENVIRONMENT = ctx.environment.name;
-  return vars;
+  return { ...vars, ...RUNTIME_DEFAULTS };
 }
+
+/**
+ * Defaults Railway sets for every app, which the service's own variables override (they are
+ * applied after these). Python buffers stdout in 8 KiB blocks when it is a pipe, so without
+ * PYTHONUNBUFFERED a worker's prints would reach `wharf logs` late, or never if it is killed.
+ */
+const RUNTIME_DEFAULTS: Readonly<Record<string, string>> = { PYTHONUNBUFFERED: '1' };
 
 /** What a replica's process inherits from the machine: enough to find node, npm and a home. */
 export function baseEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {

@@ -3,6 +3,7 @@ import { servesTraffic, type Runtime } from '../../core/runtime.js';
 import type { RouterClient } from '../../router/client.js';
 import type { ServerOptions } from '../options.js';
 import { serviceHost } from '../options.js';
+import { hasRoute } from './host-conflicts.js';
 import { ensurePrivatePorts } from './private-ports.js';
 import type { Store } from '../store/store.js';
 
@@ -31,7 +32,7 @@ export class RouteSync {
     for (const instance of this.store.projects.listInstances()) {
       if (!instance.activeDeploymentId) continue;
       const names = this.store.projects.describeInstance(instance.id);
-      if (names.service.kind === 'worker' || names.service.kind === 'cron') continue;
+      if (!hasRoute(names.service.kind)) continue;
       const targets = this.store.replicas
         .forInstance(instance.id)
         .filter((r) => r.routed && r.port !== null)
@@ -52,8 +53,8 @@ export class RouteSync {
         targets,
       });
     }
-    // Two projects with a service of the same name in the same environment would share a host
-    // under the default pattern: the first keeps it (WHARF_HOST_PATTERN with {project} avoids it).
+    // Deploys that would share a host are refused (host-conflicts.ts), but a server restarted with
+    // a narrower WHARF_HOST_PATTERN can find two live instances on one host: the first keeps it.
     const seen = new Set<string>();
     const unique = routes.filter((route) => {
       if (seen.has(route.host)) {

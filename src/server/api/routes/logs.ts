@@ -25,6 +25,8 @@ const DEFAULT_SEARCH_LINES = 1_000;
 const DEFAULT_FOLLOW_LINES = 100;
 const TAIL_BATCH = 1_000;
 const TAIL_POLL_MS = 1_000;
+/** How many of a cron service's latest runs `wharf logs` reads (each run is its own file). */
+const CRON_RUNS_SHOWN = 50;
 
 function parseUntil(value: string | undefined): number | null {
   if (value === undefined || value === '') return null;
@@ -100,8 +102,17 @@ export function logRoutes(app: Hono, deps: ApiDeps): void {
     }
 
     const database = ctx.service.kind === 'database' ? path.join(options.paths.logs, ctx.instance.id, 'database') : null;
+    // A cron service runs no replicas: its runtime logs are its runs' output (of the given
+    // deployment's build, or of any), each run tagged with its id.
+    const cronRuns = ctx.service.kind === 'cron' && !build;
     const filesOf = async (d: Deployment | null) => {
       if (database) return replicaLogFiles(database);
+      if (cronRuns) {
+        return store.cronRuns
+          .history(ctx.instance.id, CRON_RUNS_SHOWN)
+          .filter((run) => run.logFile !== null && (!query.deployment || run.deploymentId === d?.id))
+          .map((run) => run.logFile!);
+      }
       if (!d) return [];
       if (build) return [buildLogFile(options.paths.logs, d.instanceId, d.id)];
       return replicaLogFiles(deploymentLogDir(options.paths.logs, d.instanceId, d.id));

@@ -8,7 +8,7 @@ import { Checks, finish, Names, type ImportOptions } from './common.js';
 // services (a service with `ports` is web, one without a worker); image-only Postgres,
 // Redis, MySQL/MariaDB and Mongo become databases. Every other key is a warning.
 //
-// Ports: Wharf gives each replica its own $PORT and routes <service>-<environment>.<base>
+// Ports: Wharf gives each replica its own $PORT and routes <service>-<environment>-<project>.<base>
 // to it, so a compose port mapping is not copied (no PORT variable): the warning tells the
 // user to make the app listen on $PORT.
 

@@ -40,7 +40,7 @@ const SERVICE_UNSUPPORTED: Record<string, string> = {
   pullRequestPreviewsEnabled: 'preview environments are not supported yet; ignored',
   maintenanceMode: 'maintenance mode is not supported yet; ignored',
   initialDeployHook: 'not supported yet; ignored (a preDeployCommand runs before every deployment)',
-  renderSubdomainPolicy: 'Wharf always serves <service>-<environment>.<base>; ignored',
+  renderSubdomainPolicy: 'Wharf always serves <service>-<environment>-<project>.<base> (WHARF_HOST_PATTERN); ignored',
   ipAllowList: 'IP allow lists are not supported yet; ignored',
   headers: 'static site headers are not supported yet; ignored',
   routes: 'static site redirects and rewrites are not supported yet; ignored',
