@@ -24,6 +24,11 @@ export interface WharfPaths {
   /** The router's per-10 s request aggregates, read by the metrics collector. */
   trafficLog: string;
   cliConfig: string;
+  /**
+   * Apps' working folders (replicas, one-off commands, builds): WHARF_APPS_DIR, default beside
+   * the state folder (`<home>-apps`), never inside it (docs/isolation.md).
+   */
+  apps: string;
 }
 
 export function wharfPaths(home = process.env.WHARF_HOME ?? path.join(os.homedir(), '.wharf')): WharfPaths {
@@ -46,5 +51,6 @@ export function wharfPaths(home = process.env.WHARF_HOME ?? path.join(os.homedir
     accessLog: path.join(logs, 'router', 'access.log'),
     trafficLog: path.join(logs, 'router', 'traffic.log'),
     cliConfig: process.env.WHARF_CONFIG ?? path.join(home, 'config.json'),
+    apps: process.env.WHARF_APPS_DIR || `${path.resolve(home)}-apps`,
   };
 }

@@ -1,4 +1,5 @@
 import { wharfPaths, type WharfPaths } from '../core/paths.js';
+import { isolationOptionsFromEnv, type IsolationOptions } from './isolation/isolation.js';
 
 // Everything the control plane can be told at start, from the environment, resolved once.
 
@@ -18,6 +19,8 @@ export interface ServerOptions {
   readonly reconcileIntervalMs: number;
   /** Where services' private ports come from (the router's private listeners). */
   readonly privatePorts: { first: number; last: number };
+  /** Where and as whom apps run (src/server/isolation/). */
+  readonly isolation: IsolationOptions;
 }
 
 function portRange(raw: string | undefined): { first: number; last: number } {
@@ -37,8 +40,9 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): num
 }
 
 export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ServerOptions {
+  const paths = wharfPaths(env.WHARF_HOME);
   return Object.freeze({
-    paths: wharfPaths(env.WHARF_HOME),
+    paths,
     apiHost: env.WHARF_API_HOST ?? '127.0.0.1',
     apiPort: intFromEnv(env, 'WHARF_API_PORT', 7070),
     routerHost: env.WHARF_ROUTER_HOST ?? '127.0.0.1',
@@ -49,6 +53,7 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     keepArtifacts: intFromEnv(env, 'WHARF_KEEP_ARTIFACTS', 10),
     reconcileIntervalMs: intFromEnv(env, 'WHARF_RECONCILE_INTERVAL_MS', 2_000),
     privatePorts: portRange(env.WHARF_PRIVATE_PORTS),
+    isolation: isolationOptionsFromEnv(paths, env),
   });
 }
 

@@ -81,13 +81,14 @@ export async function startWharf(extraEnv: Record<string, string> = {}): Promise
     async cleanup() {
       await wharf.stopServer('SIGKILL');
       const paths = wharfPaths(home);
-      const runtime = new ProcessRuntime({ replicasDir: paths.replicas });
+      const runtime = new ProcessRuntime({ replicasDir: paths.replicas, work: { appsDir: paths.apps, mode: 'link' } });
       for (const replica of await runtime.list()) {
         await runtime.stop(replica.replicaId, { graceMs: 0 });
         await runtime.remove(replica.replicaId);
       }
       await stopRouter(paths, 5_000);
       await rm(home, { recursive: true, force: true });
+      await rm(paths.apps, { recursive: true, force: true });
     },
   };
   try {

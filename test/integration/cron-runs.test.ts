@@ -66,7 +66,7 @@ async function setup(t: TestContext): Promise<Harness> {
   const options = serverOptionsFromEnv({ WHARF_HOME: home });
   await mkdir(options.paths.home, { recursive: true });
   const store = Store.open(options.paths.database, Keyring.load({ keyFile: options.paths.secretKey }));
-  const runtime = new ProcessRuntime({ replicasDir: options.paths.replicas });
+  const runtime = new ProcessRuntime({ replicasDir: options.paths.replicas, work: { appsDir: options.isolation.appsDir, mode: 'link' } });
   // StoreCronBackend uses store, runtime and options only; the rest of the context is not reached.
   const ctx = { store, runtime, options, logger: silent } as unknown as DeployContext;
   const releaseDir = path.join(options.paths.releases, 'shared', 'art-test');
@@ -86,6 +86,7 @@ async function setup(t: TestContext): Promise<Harness> {
     await waitFor(() => store.cronRuns.running().length === 0, { timeoutMs: 10_000, what: 'every run to end at cleanup' });
     store.close();
     await rm(home, { recursive: true, force: true });
+    await rm(options.isolation.appsDir, { recursive: true, force: true });
   });
 
   const h: Harness = {
