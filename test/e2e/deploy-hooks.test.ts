@@ -60,7 +60,7 @@ async function cli(args: string[], cwd = dir) {
 before(async () => {
   wharf = await startWharf({ WHARF_HOST_PATTERN: '{service}-{project}.{base}' });
   dir = await copyFixture('hooks');
-  migrationLog = path.join(wharf.home, 'migrations.log');
+  migrationLog = path.join(wharf.outbox, 'migrations.log');
   await cli(['init', '--name', 'hooks']);
   await cli(['up']);
   assert.equal(await served(), 'unset');
@@ -126,7 +126,7 @@ test('preDeployCommand runs once per deploy, before the replicas start; a failin
 
 test('a Procfile release: line is the pre-deploy command', async () => {
   const procDir = await copyFixture('procfile');
-  const procLog = path.join(wharf.home, 'procfile-migrations.log');
+  const procLog = path.join(wharf.outbox, 'procfile-migrations.log');
   const release = `MIGRATION_LOG=${procLog} node migrate.js`;
   await writeFile(path.join(procDir, 'Procfile'), `web: node server.js\nrelease: ${release}\n`);
   await cli(['init', '--name', 'proc'], procDir);

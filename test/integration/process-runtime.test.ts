@@ -67,7 +67,10 @@ describe('ProcessRuntime', { timeout: 60_000 }, () => {
     const s = spec('app-ignores-sigterm');
     const status = await start(s);
     const dir = path.join(replicasDir, s.replicaId);
-    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'spec.json'), 'utf8')), s);
+    // The app runs in its own working copy of the release, outside the replica's bookkeeping.
+    const workDir = path.join(home, 'apps', 'replicas', s.replicaId);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'spec.json'), 'utf8')), { ...s, cwd: workDir });
+    assert.ok(fs.existsSync(path.join(workDir, 'app-ignores-sigterm.js')), 'the working copy holds the release');
     const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')) as ReplicaStatus;
     assert.ok(status.supervisorPid && processAlive(status.supervisorPid));
     assert.ok(onDisk.appPid && processAlive(onDisk.appPid));
