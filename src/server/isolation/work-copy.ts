@@ -1,5 +1,7 @@
-import { promises as fs, type Dirent } from 'node:fs';
+import fs, { promises as fsp, type Dirent } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { RunAs } from '../../core/runtime.js';
 
 // A replica's or a one-off command's writable working folder, made from a release that must
@@ -31,47 +33,93 @@ export interface WorkCopyOptions {
 }
 
 const ownUid = () => process.getuid?.() ?? -1;
+const FROM_SOURCE = path.extname(fileURLToPath(import.meta.url)) === '.ts';
+const WORKER_URL = new URL(`./work-copy-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
 
-/** Makes `dest` (which must not exist) a working copy of `release`. */
-export async function makeWorkCopy(release: string, dest: string, options: WorkCopyOptions): Promise<void> {
+/**
+ * Makes `dest` (which must not exist) a working copy of `release`. The walk is synchronous (a
+ * link is a few microseconds of kernel time; awaiting each one costs several times that), so it
+ * runs on a worker thread and the control plane's event loop never waits on it.
+ */
+export function makeWorkCopy(release: string, dest: string, options: WorkCopyOptions): Promise<void> {
+  // A small release is copied at once: a thread costs ~100 ms to start, the copy a few ms.
+  if (!hasMoreEntries(release, INLINE_ENTRIES)) {
+    try {
+      makeWorkCopySync(release, dest, options);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+  return new Promise((resolve, reject) => {
+    const workerData = { release, dest, options };
+    const worker = FROM_SOURCE
+      ? // Run from TypeScript (tests, bench under tsx): a worker does not inherit tsx's loader.
+        new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); })`, { eval: true, workerData })
+      : new Worker(WORKER_URL, { workerData });
+    let failed: Error | null = null;
+    worker.once('message', (message: { error?: string; code?: string }) => {
+      if (message.error) failed = Object.assign(new Error(message.error), { code: message.code });
+    });
+    worker.once('error', (err) => (failed = err));
+    worker.once('exit', (code) => (failed ? reject(failed) : code === 0 ? resolve() : reject(new Error(`the work-copy worker exited with code ${code}`))));
+  });
+}
+
+const INLINE_ENTRIES = 500;
+
+/** Whether `dir` holds more than `limit` entries (stops counting there). */
+function hasMoreEntries(dir: string, limit: number): boolean {
+  let seen = 0;
+  const pending = [dir];
+  while (pending.length > 0) {
+    for (const entry of fs.readdirSync(pending.pop()!, { withFileTypes: true })) {
+      if (++seen > limit) return true;
+      if (entry.isDirectory()) pending.push(path.join(entry.parentPath, entry.name));
+    }
+  }
+  return false;
+}
+
+/** The copy itself, synchronous: for the worker (work-copy-worker.ts), and for tests. */
+export function makeWorkCopySync(release: string, dest: string, options: WorkCopyOptions): void {
   const state = { crossDevice: false };
-  const top = await fs.stat(release);
-  await fs.mkdir(dest, { mode: 0o700 });
-  await own(dest, options.user, (top.mode & 0o777) | 0o700);
-  await copyTree(release, dest, options, state);
+  const top = fs.statSync(release);
+  fs.mkdirSync(dest, { mode: 0o700 });
+  own(dest, options.user, (top.mode & 0o777) | 0o700);
+  copyTree(release, dest, options, state);
   // Others never enter an app's working folder, whatever the release's own mode was.
-  await fs.chmod(dest, 0o700);
+  fs.chmodSync(dest, 0o700);
 }
 
-async function copyTree(from: string, to: string, options: WorkCopyOptions, state: { crossDevice: boolean }): Promise<void> {
-  const entries = await fs.readdir(from, { withFileTypes: true });
-  await Promise.all(entries.map((entry) => copyEntry(entry, from, to, options, state)));
+function copyTree(from: string, to: string, options: WorkCopyOptions, state: { crossDevice: boolean }): void {
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) copyEntry(entry, from, to, options, state);
 }
 
-async function copyEntry(entry: Dirent, fromDir: string, toDir: string, options: WorkCopyOptions, state: { crossDevice: boolean }): Promise<void> {
+function copyEntry(entry: Dirent, fromDir: string, toDir: string, options: WorkCopyOptions, state: { crossDevice: boolean }): void {
   const from = path.join(fromDir, entry.name);
   const to = path.join(toDir, entry.name);
   if (entry.isDirectory()) {
-    const stat = await fs.stat(from);
-    await fs.mkdir(to);
-    await own(to, options.user, (stat.mode & 0o777) | 0o700);
-    await copyTree(from, to, options, state);
+    const stat = fs.statSync(from);
+    fs.mkdirSync(to);
+    own(to, options.user, (stat.mode & 0o777) | 0o700);
+    copyTree(from, to, options, state);
   } else if (entry.isSymbolicLink()) {
-    await fs.symlink(await fs.readlink(from), to);
-    if (options.user) await fs.lchown(to, options.user.uid, options.user.gid);
+    fs.symlinkSync(fs.readlinkSync(from), to);
+    if (options.user) fs.lchownSync(to, options.user.uid, options.user.gid);
   } else if (entry.isFile()) {
-    const stat = await fs.stat(from);
+    const stat = fs.statSync(from);
     if (options.mode === 'link' && !state.crossDevice && linkIsSafe(stat, options.user)) {
       try {
-        await fs.link(from, to);
+        fs.linkSync(from, to);
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
         state.crossDevice = true;
       }
     }
-    await fs.copyFile(from, to);
-    await own(to, options.user, (stat.mode & 0o777) | 0o200);
+    fs.copyFileSync(from, to);
+    own(to, options.user, (stat.mode & 0o777) | 0o200);
   }
   // Sockets, FIFOs and devices are not part of a build: left out.
 }
@@ -85,9 +133,9 @@ function linkIsSafe(stat: { mode: number; uid: number }, user: RunAs | null): bo
   return stat.uid !== ownUid() || (stat.mode & 0o200) === 0;
 }
 
-async function own(file: string, user: RunAs | null, mode: number): Promise<void> {
-  if (user) await fs.chown(file, user.uid, user.gid);
-  await fs.chmod(file, mode);
+function own(file: string, user: RunAs | null, mode: number): void {
+  if (user) fs.chownSync(file, user.uid, user.gid);
+  fs.chmodSync(file, mode);
 }
 
 /**
@@ -99,15 +147,15 @@ export async function sealRelease(dir: string): Promise<void> {
   const gid = process.getgid?.() ?? -1;
   const root = uid === 0;
   const seal = async (file: string, isDir: boolean, isLink: boolean) => {
-    if (root) await fs.lchown(file, uid, gid);
+    if (root) await fsp.lchown(file, uid, gid);
     if (isLink) return;
-    const { mode } = await fs.stat(file);
+    const { mode } = await fsp.stat(file);
     // Readable by the app's user through its working copy's links: others keep their read bits.
     const next = isDir ? (mode & 0o755) | 0o700 : root ? mode & 0o755 : mode & 0o555;
-    if ((mode & 0o7777) !== next) await fs.chmod(file, next);
+    if ((mode & 0o7777) !== next) await fsp.chmod(file, next);
   };
   const walk = async (current: string): Promise<void> => {
-    const entries = await fs.readdir(current, { withFileTypes: true });
+    const entries = await fsp.readdir(current, { withFileTypes: true });
     await Promise.all(
       entries.map(async (entry) => {
         const file = path.join(current, entry.name);
@@ -122,7 +170,7 @@ export async function sealRelease(dir: string): Promise<void> {
 
 /** Gives a whole tree to `user` (a build's copy of its source, before its steps run). */
 export async function chownTree(dir: string, user: RunAs): Promise<void> {
-  await fs.lchown(dir, user.uid, user.gid);
-  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
-  await Promise.all(entries.map((entry) => fs.lchown(path.join(entry.parentPath, entry.name), user.uid, user.gid)));
+  await fsp.lchown(dir, user.uid, user.gid);
+  const entries = await fsp.readdir(dir, { withFileTypes: true, recursive: true });
+  await Promise.all(entries.map((entry) => fsp.lchown(path.join(entry.parentPath, entry.name), user.uid, user.gid)));
 }
