@@ -147,7 +147,7 @@ export class ProcessRuntime implements Runtime {
 
   async remove(replicaId: string): Promise<void> {
     const dir = replicaPath(this.replicasDir, replicaId);
-    if (!fs.existsSync(dir)) return;
+    if (!fs.existsSync(dir)) return removeWorkDir(replicaWorkDir(this.work.appsDir, replicaId));
     await this.stop(replicaId, { graceMs: 0 });
     const status = await readStatus(dir);
     if (status?.supervisorPid && (await supervisorAlive(status.supervisorPid, dir))) {
