@@ -155,7 +155,7 @@ async function main(): Promise<void> {
   const wharf = await startWharf({ WHARF_RECONCILE_INTERVAL_MS: '2000' });
   cleanups.push({ what: 'Wharf', run: () => wharf.cleanup() });
   const paths = wharfPaths(wharf.home);
-  const runtime = new ProcessRuntime({ replicasDir: paths.replicas });
+  const runtime = new ProcessRuntime({ replicasDir: paths.replicas, work: { appsDir: paths.apps, mode: 'link' } });
   const cpPid = wharf.server!.pid!;
   const routerPid = Number((await readFile(paths.routerPidFile, 'utf8')).trim());
 

@@ -25,6 +25,11 @@ export interface WharfPaths {
   /** The router's per-10 s request aggregates, read by the metrics collector. */
   trafficLog: string;
   cliConfig: string;
+  /**
+   * Apps' working folders (replicas, one-off commands, builds): WHARF_APPS_DIR, default beside
+   * the state folder (`<home>-apps`), never inside it (docs/isolation.md).
+   */
+  apps: string;
 }
 
 /** Root's default, as other daemons keep theirs; WHARF_SYSTEM_DIR moves it (tests do). */
@@ -78,5 +83,6 @@ export function wharfPaths(home: string = wharfHome()): WharfPaths {
     accessLog: path.join(logs, 'router', 'access.log'),
     trafficLog: path.join(logs, 'router', 'traffic.log'),
     cliConfig: process.env.WHARF_CONFIG ?? path.join(home, 'config.json'),
+    apps: process.env.WHARF_APPS_DIR || `${path.resolve(home)}-apps`,
   };
 }

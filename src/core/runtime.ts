@@ -16,15 +16,33 @@ export interface LivenessSpec {
   startupTimeoutMs?: number;
 }
 
+/**
+ * The unprivileged user a replica, job or build runs as (allocated per service instance by
+ * Wharf, src/server/isolation/). Absent or null: Wharf's own user, when Wharf itself is not root.
+ */
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
 export interface ReplicaSpec {
   replicaId: string;
   deploymentId: string;
   serviceInstanceId: string;
-  /** The artifact's release directory: the replica's working directory. */
+  /**
+   * The artifact's release directory: the image the replica runs. The driver gives the replica
+   * a writable working copy of it (never the release itself, which stays as it was built).
+   */
   cwd: string;
   /** argv; a user's own command arrives as ['sh', '-c', command]. */
   command: string[];
   env: Record<string, string>;
+  user?: RunAs | null;
+  /**
+   * Run in `cwd` itself, not a copy: for a database server, whose cwd is its own data folder and
+   * whose argv drops to its own user (postgres, …).
+   */
+  inPlace?: boolean;
   /** The port the app listens on (also in env.PORT); null for workers. */
   port: number | null;
   restart: { policy: RestartPolicy; maxRetries: number };
@@ -68,9 +86,11 @@ export interface ReplicaStatus {
 
 export interface JobSpec {
   jobId: string;
+  /** The release the job runs in; like a replica it gets a working copy, removed at its end. */
   cwd: string;
   command: string[];
   env: Record<string, string>;
+  user?: RunAs | null;
   logFile: string;
   timeoutMs: number;
   /** Secret values to redact from the job's log lines. */

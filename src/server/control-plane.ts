@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { ensureRouter } from '../router/launch.js';
 import { prepareHome } from './home.js';
+import { isolationWarnings, prepareIsolation } from './isolation/isolation.js';
 import { RouterClient } from '../router/client.js';
 import { createApi } from './api/app.js';
 import { AlertEngine } from './notify/engine.js';
@@ -57,7 +58,13 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   if (encrypted > 0) logger.info({ count: encrypted }, 'encrypted variables stored by an earlier version');
   bootstrapAdminToken(store, options, print);
 
-  const runtime = new ProcessRuntime({ replicasDir: paths.replicas, seal: { box: keyring, keyFile: paths.secretKey } });
+  prepareIsolation(paths, options.isolation);
+  for (const warning of isolationWarnings(options.isolation)) logger.warn({ appsDir: options.isolation.appsDir }, warning);
+  const runtime = new ProcessRuntime({
+    replicasDir: paths.replicas,
+    seal: { box: keyring, keyFile: paths.secretKey },
+    work: { appsDir: options.isolation.appsDir, mode: options.isolation.workCopy },
+  });
   const router = new RouterClient(paths.routerSocket);
   const startRouter = () => ensureRouter(paths, { port: options.routerPort, host: options.routerHost });
   const routerState = await startRouter();

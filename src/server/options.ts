@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { machineFacts, wharfHome, wharfPaths, type WharfPaths } from '../core/paths.js';
+import { isolationOptionsFromEnv, type IsolationOptions } from './isolation/isolation.js';
 
 // Everything the control plane can be told at start, from the environment, resolved once.
 
@@ -22,6 +23,8 @@ export interface ServerOptions {
   readonly reconcileIntervalMs: number;
   /** Where services' private ports come from (the router's private listeners). */
   readonly privatePorts: { first: number; last: number };
+  /** Where and as whom apps run (src/server/isolation/). */
+  readonly isolation: IsolationOptions;
 }
 
 function portRange(raw: string | undefined): { first: number; last: number } {
@@ -47,8 +50,9 @@ export const DEFAULT_HOST_PATTERN = '{service}-{environment}-{project}.{base}';
 const MAX_LABEL = 63;
 
 export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ServerOptions {
+  const paths = wharfPaths(wharfHome(machineFacts(env)));
   return Object.freeze({
-    paths: wharfPaths(wharfHome(machineFacts(env))),
+    paths,
     apiHost: env.WHARF_API_HOST ?? '127.0.0.1',
     apiPort: intFromEnv(env, 'WHARF_API_PORT', 7070),
     routerHost: env.WHARF_ROUTER_HOST ?? '127.0.0.1',
@@ -59,6 +63,7 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     keepArtifacts: intFromEnv(env, 'WHARF_KEEP_ARTIFACTS', 10),
     reconcileIntervalMs: intFromEnv(env, 'WHARF_RECONCILE_INTERVAL_MS', 2_000),
     privatePorts: portRange(env.WHARF_PRIVATE_PORTS),
+    isolation: isolationOptionsFromEnv(paths, env),
   });
 }
 

@@ -37,6 +37,9 @@ export class AppProcess {
       env: spec.env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // The supervisor may be root; the app runs as its service's own user (libuv also drops
+      // the supplementary groups when it changes user).
+      ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
     });
     this.pid = child.pid ?? null;
     // Use 'exit', not 'close': a grandchild may hold the pipes open after the app is gone.

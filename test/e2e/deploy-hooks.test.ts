@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeploymentView, LogLineView, ServiceStatusView } from '../../src/core/api.js';
 import { parseJson, REPO, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
@@ -60,7 +60,9 @@ async function cli(args: string[], cwd = dir) {
 before(async () => {
   wharf = await startWharf({ WHARF_HOST_PATTERN: '{service}-{project}.{base}' });
   dir = await copyFixture('hooks');
-  migrationLog = path.join(wharf.home, 'migrations.log');
+  migrationLog = path.join(wharf.outbox, 'migrations.log');
+  await writeFile(migrationLog, '', { mode: 0o666 });
+  await chmod(migrationLog, 0o666);
   await cli(['init', '--name', 'hooks']);
   await cli(['up']);
   assert.equal(await served(), 'unset');
@@ -127,7 +129,10 @@ test('preDeployCommand runs once per deploy, before the replicas start; a failin
 
 test('a Procfile release: line is the pre-deploy command', async () => {
   const procDir = await copyFixture('procfile');
-  const procLog = path.join(wharf.home, 'procfile-migrations.log');
+  const procLog = path.join(wharf.outbox, 'procfile-migrations.log');
+  // Two services append to it, each as its own user: a file they may all write.
+  await writeFile(procLog, '', { mode: 0o666 });
+  await chmod(procLog, 0o666);
   const release = `MIGRATION_LOG=${procLog} node migrate.js`;
   await writeFile(path.join(procDir, 'Procfile'), `web: node server.js\nrelease: ${release}\n`);
   await cli(['init', '--name', 'proc'], procDir);

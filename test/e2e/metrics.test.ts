@@ -48,8 +48,8 @@ test('requests through the router appear as requests/s and status classes; CPU a
   // The example answers 503 on /api/health while a file `unhealthy` is in its folder: three 5xx
   // through the router (the liveness probe goes to the replica directly, and the flag is gone at once).
   const [replica] = readdirSync(path.join(wharf.home, 'run', 'replicas'));
-  const release = (JSON.parse(readFileSync(path.join(wharf.home, 'run', 'replicas', replica!, 'spec.json'), 'utf8')) as { cwd: string }).cwd;
-  const flag = path.join(release, 'unhealthy');
+  const workDir = (JSON.parse(readFileSync(path.join(wharf.home, 'run', 'replicas', replica!, 'spec.json'), 'utf8')) as { cwd: string }).cwd;
+  const flag = path.join(workDir, 'unhealthy');
   writeFileSync(flag, '');
   try {
     for (let i = 0; i < 3; i++) assert.equal((await wharf.get(HOST, '/api/health')).status, 503);

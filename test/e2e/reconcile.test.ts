@@ -86,9 +86,9 @@ test('a replica whose supervisor is killed is replaced by the reconcile loop', a
 test('a replica whose health path starts failing is restarted by the liveness probe', async () => {
   const [replica] = (await status()).replicas;
   const before = await runtimeStatus(replica!.id);
-  const release = (JSON.parse(await readFile(path.join(wharf.home, 'run', 'replicas', replica!.id, 'spec.json'), 'utf8')) as { cwd: string }).cwd;
+  const workDir = (JSON.parse(await readFile(path.join(wharf.home, 'run', 'replicas', replica!.id, 'spec.json'), 'utf8')) as { cwd: string }).cwd;
   // The example answers 503 on /api/health while a file named `unhealthy` exists in its folder.
-  const flag = path.join(release, 'unhealthy');
+  const flag = path.join(workDir, 'unhealthy');
   await writeFile(flag, '');
   try {
     await waitFor(async () => (await runtimeStatus(replica!.id)).restarts > before.restarts, { timeoutMs: 15_000, what: 'a liveness restart' });

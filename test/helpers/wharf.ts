@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,11 @@ export interface CliResult {
 
 export interface Wharf {
   home: string;
+  /**
+   * A folder apps may write to (sticky, world-writable, outside the state folder): apps run as
+   * their own users and cannot write into WHARF_HOME. Removed at cleanup.
+   */
+  outbox: string;
   apiPort: number;
   routerPort: number;
   env: Record<string, string>;
@@ -41,6 +46,9 @@ export interface Wharf {
 
 export async function startWharf(extraEnv: Record<string, string> = {}): Promise<Wharf> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'wharf-test-'));
+  const outbox = `${home}-outbox`;
+  await mkdir(outbox, { mode: 0o1777 });
+  await chmod(outbox, 0o1777);
   const apiPort = await freePort();
   const routerPort = await freePort();
   const env: Record<string, string> = {
@@ -55,6 +63,7 @@ export async function startWharf(extraEnv: Record<string, string> = {}): Promise
   };
   const wharf: Wharf = {
     home,
+    outbox,
     apiPort,
     routerPort,
     env,
@@ -83,13 +92,15 @@ export async function startWharf(extraEnv: Record<string, string> = {}): Promise
     async cleanup() {
       await wharf.stopServer('SIGKILL');
       const paths = wharfPaths(home);
-      const runtime = new ProcessRuntime({ replicasDir: paths.replicas });
+      const runtime = new ProcessRuntime({ replicasDir: paths.replicas, work: { appsDir: paths.apps, mode: 'link' } });
       for (const replica of await runtime.list()) {
         await runtime.stop(replica.replicaId, { graceMs: 0 });
         await runtime.remove(replica.replicaId);
       }
       await stopRouter(paths, 5_000);
       await rm(home, { recursive: true, force: true });
+      await rm(paths.apps, { recursive: true, force: true });
+      await rm(outbox, { recursive: true, force: true });
     },
   };
   try {

@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServiceInstance } from '../../src/core/model.js';
@@ -46,6 +46,8 @@ const silent = { info() {}, warn() {}, error() {} };
 
 interface Harness {
   home: string;
+  /** Where jobs write (they run as their service's own user, which cannot write in home). */
+  outbox: string;
   store: Store;
   ctx: DeployContext;
   clock: FakeClock;
@@ -65,8 +67,11 @@ async function setup(t: TestContext): Promise<Harness> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'wharf-cron-'));
   const options = serverOptionsFromEnv({ WHARF_HOME: home });
   await mkdir(options.paths.home, { recursive: true });
+  const outbox = `${home}-outbox`;
+  await mkdir(outbox, { mode: 0o1777 });
+  await chmod(outbox, 0o1777);
   const store = Store.open(options.paths.database, Keyring.load({ keyFile: options.paths.secretKey }));
-  const runtime = new ProcessRuntime({ replicasDir: options.paths.replicas });
+  const runtime = new ProcessRuntime({ replicasDir: options.paths.replicas, work: { appsDir: options.isolation.appsDir, mode: 'link' } });
   // StoreCronBackend uses store, runtime and options only; the rest of the context is not reached.
   const ctx = { store, runtime, options, logger: silent } as unknown as DeployContext;
   const releaseDir = path.join(options.paths.releases, 'shared', 'art-test');
@@ -86,10 +91,13 @@ async function setup(t: TestContext): Promise<Harness> {
     await waitFor(() => store.cronRuns.running().length === 0, { timeoutMs: 10_000, what: 'every run to end at cleanup' });
     store.close();
     await rm(home, { recursive: true, force: true });
+    await rm(options.isolation.appsDir, { recursive: true, force: true });
+    await rm(outbox, { recursive: true, force: true });
   });
 
   const h: Harness = {
     home,
+    outbox,
     store,
     ctx,
     clock,
@@ -211,10 +219,10 @@ test('a failing run is FAILED with its exit code and raises a cron.failed event'
 
 test('forbid: a run due while the previous one still runs is SKIPPED with the reason; the next minute after it ends runs again', async (t) => {
   const h = await setup(t);
-  const goFile = path.join(h.home, 'go');
+  const goFile = path.join(h.outbox, 'go');
   const instance = h.cronService('overlap', { cronSchedule: '* * * * *', cronConcurrencyPolicy: 'forbid' }, 'slow.js', {
     GO_FILE: goFile,
-    PID_FILE: path.join(h.home, 'overlap.pid'),
+    PID_FILE: path.join(h.outbox, 'overlap.pid'),
     SLEEP_S: '60',
   });
   const { scheduler } = h.scheduler();
@@ -222,7 +230,7 @@ test('forbid: a run due while the previous one still runs is SKIPPED with the re
   await advance(h, scheduler, 30_000); // 00:01 starts the slow run
   const first = h.history(instance.id)[0]!;
   assert.equal(first.status, 'RUNNING');
-  await waitFor(() => existsSync(path.join(h.home, 'overlap.pid')), { timeoutMs: 10_000, what: 'the slow job to start' });
+  await waitFor(() => existsSync(path.join(h.outbox, 'overlap.pid')), { timeoutMs: 10_000, what: 'the slow job to start' });
 
   await advance(h, scheduler, 60_000); // 00:02 while 00:01 still runs
   const skipped = h.history(instance.id)[1]!;
@@ -243,9 +251,9 @@ test('forbid: a run due while the previous one still runs is SKIPPED with the re
 
 test('cronTimeoutSeconds: a run that outlives it is TIMED_OUT and its process is really killed', async (t) => {
   const h = await setup(t);
-  const pidFile = path.join(h.home, 'timeout.pid');
+  const pidFile = path.join(h.outbox, 'timeout.pid');
   const instance = h.cronService('hangs', { cronSchedule: '* * * * *', cronTimeoutSeconds: 1 }, 'slow.js', {
-    GO_FILE: path.join(h.home, 'never'),
+    GO_FILE: path.join(h.outbox, 'never'),
     PID_FILE: pidFile,
     SLEEP_S: '60',
   });
@@ -271,10 +279,10 @@ test('cronTimeoutSeconds: a run that outlives it is TIMED_OUT and its process is
 
 test("the scheduler's own timeout (on its clock) cancels a run whose runtime did not stop it: TIMED_OUT", async (t) => {
   const h = await setup(t);
-  const pidFile = path.join(h.home, 'sched-timeout.pid');
+  const pidFile = path.join(h.outbox, 'sched-timeout.pid');
   // Hourly, so only the manual run happens; the runtime's own timeout (120 real seconds) never comes.
   const instance = h.cronService('long', { cronSchedule: '0 * * * *', cronTimeoutSeconds: 120 }, 'slow.js', {
-    GO_FILE: path.join(h.home, 'never'),
+    GO_FILE: path.join(h.outbox, 'never'),
     PID_FILE: pidFile,
     SLEEP_S: '300',
   });
@@ -305,8 +313,8 @@ test('trigger() runs the job now as a manual run; under forbid a second trigger 
   assert.equal(h.store.cronRuns.lastScheduledAt(instance.id), null, 'a manual run is not a scheduled time');
 
   const slow = h.cronService('manual-slow', { cronSchedule: '0 2 * * *' }, 'slow.js', {
-    GO_FILE: path.join(h.home, 'go-manual'),
-    PID_FILE: path.join(h.home, 'manual.pid'),
+    GO_FILE: path.join(h.outbox, 'go-manual'),
+    PID_FILE: path.join(h.outbox, 'manual.pid'),
   });
   scheduler.reload();
   const first = await scheduler.trigger(slow.id);
@@ -315,7 +323,7 @@ test('trigger() runs the job now as a manual run; under forbid a second trigger 
     assert.match(error.message, new RegExp(`already running \\(run ${first.runId}\\)`));
     return true;
   });
-  await writeFile(path.join(h.home, 'go-manual'), '');
+  await writeFile(path.join(h.outbox, 'go-manual'), '');
   assert.equal((await h.finished(first.runId)).status, 'SUCCEEDED');
   assert.equal(h.history(slow.id).length, 1, 'the refused trigger recorded nothing');
 

@@ -15,7 +15,7 @@ import { processAlive } from '../../src/supervisor/process-group.js';
 runtimeContract('process', async () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-process-runtime-'));
   return {
-    runtime: new ProcessRuntime({ replicasDir: path.join(home, 'run', 'replicas') }),
+    runtime: new ProcessRuntime({ replicasDir: path.join(home, 'run', 'replicas'), work: { appsDir: path.join(home, 'apps'), mode: 'link' } }),
     cleanup: async () => fs.rmSync(home, { recursive: true, force: true }),
   };
 });
@@ -30,7 +30,7 @@ describe('ProcessRuntime', { timeout: 60_000 }, () => {
   beforeEach(() => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-process-runtime-'));
     replicasDir = path.join(home, 'run', 'replicas');
-    runtime = new ProcessRuntime({ replicasDir });
+    runtime = new ProcessRuntime({ replicasDir, work: { appsDir: path.join(home, 'apps'), mode: 'link' } });
     started = [];
     pidsToReap = [];
   });
@@ -68,7 +68,10 @@ describe('ProcessRuntime', { timeout: 60_000 }, () => {
     const s = spec('app-ignores-sigterm');
     const status = await start(s);
     const dir = path.join(replicasDir, s.replicaId);
-    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'spec.json'), 'utf8')), s);
+    // The app runs in its own working copy of the release, outside the replica's bookkeeping.
+    const workDir = path.join(home, 'apps', 'replicas', s.replicaId);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'spec.json'), 'utf8')), { ...s, cwd: workDir });
+    assert.ok(fs.existsSync(path.join(workDir, 'app-ignores-sigterm.js')), 'the working copy holds the release');
     const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'status.json'), 'utf8')) as ReplicaStatus;
     assert.ok(status.supervisorPid && processAlive(status.supervisorPid));
     assert.ok(onDisk.appPid && processAlive(onDisk.appPid));
@@ -112,7 +115,7 @@ describe('ProcessRuntime', { timeout: 60_000 }, () => {
     const runtimeModule = new URL('../../src/server/runtimes/process/process-runtime.ts', import.meta.url).href;
     const script = `
       const { ProcessRuntime } = await import(${JSON.stringify(runtimeModule)});
-      const rt = new ProcessRuntime({ replicasDir: ${JSON.stringify(replicasDir)} });
+      const rt = new ProcessRuntime({ replicasDir: ${JSON.stringify(replicasDir)}, work: { appsDir: ${JSON.stringify(path.join(home, 'apps'))}, mode: 'link' } });
       const status = await rt.start(${JSON.stringify(s)});
       console.log(JSON.stringify(status));
       setInterval(() => {}, 1000);`;
@@ -129,7 +132,7 @@ describe('ProcessRuntime', { timeout: 60_000 }, () => {
     controlPlane.kill('SIGKILL');
     await exited;
 
-    const adopted = new ProcessRuntime({ replicasDir });
+    const adopted = new ProcessRuntime({ replicasDir, work: { appsDir: path.join(home, 'apps'), mode: 'link' } });
     const status = await waitFor('the adopted replica to be running', async () => {
       const st = await statusOf(s.replicaId, adopted);
       return st?.state === 'running' ? st : null;

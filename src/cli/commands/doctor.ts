@@ -20,7 +20,9 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
       const { project } = ctx.project(globals);
-      const { findings } = await ctx.client().get<{ findings: Finding[] }>(`/v1/projects/${encodeURIComponent(project)}/doctor`);
+      const { findings, server = [] } = await ctx.client().get<{ findings: Finding[]; server?: string[] }>(`/v1/projects/${encodeURIComponent(project)}/doctor`);
+      // What the server cannot guarantee as it runs (app isolation): on stderr, so --json stays the findings.
+      for (const warning of server) console.error(`warn  server: ${warning}`);
       if (globals.json) printJson(findings);
       else if (findings.length === 0) console.log(`No findings: ${project}'s environments follow the policy.`);
       else {

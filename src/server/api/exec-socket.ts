@@ -4,7 +4,9 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { WharfError } from '../../core/errors.js';
 import type { DeployContext } from '../deploy/context.js';
 import { jobEnvironment } from '../deploy/pre-deploy.js';
-import { clampSize, findExecutable, startPtyJob } from '../runtimes/process/pty-job.js';
+import { appUserFor } from '../isolation/isolation.js';
+import { clampSize, findExecutable, startPtyJob, type PtyJob } from '../runtimes/process/pty-job.js';
+import { envForWorkDir, freshWorkDir, jobWorkDir, removeWorkDir } from '../runtimes/process/work-dirs.js';
 import { newId } from '../store/ids.js';
 import { toWharfError } from './errors.js';
 import { resolveInstance } from './resolve.js';
@@ -108,15 +110,25 @@ export function attachExecSocket(server: UpgradeServer, deps: ExecDeps): ExecSoc
           hint: 'Check the name; for shell syntax run `sh -c …` yourself.',
         });
       }
+      // Like any one-off command: as the service's user, in its own working copy of the build.
+      const user = appUserFor(deps, ctx.instance.id);
       const target = `${ctx.project.name}/${ctx.environment.name}/${ctx.service.name}`;
       wss.handleUpgrade(req, socket, head, (ws) => {
         const jobId = newId('job');
         // The command and who ran it, never the environment (it holds the secrets).
         store.audit.record('api-token', 'run', target, { jobId, command: exec.command, deploymentId: deployment.id, tty: true, token: token.name });
         logger.info({ jobId, target }, 'interactive command started');
-        session(ws, () =>
-          startPtyJob({ command: exec.command, cwd: artifact.releaseDir, env, cols: exec.cols, rows: exec.rows, term: exec.term, timeoutMs: exec.timeoutMs }),
-        );
+        const { appsDir, workCopy } = deps.options.isolation;
+        session(ws, async () => {
+          const cwd = await freshWorkDir(artifact.releaseDir, jobWorkDir(appsDir, jobId), user, { appsDir, mode: workCopy });
+          try {
+            const job = startPtyJob({ command: exec.command, cwd, env: envForWorkDir(env, cwd, user), user, cols: exec.cols, rows: exec.rows, term: exec.term, timeoutMs: exec.timeoutMs });
+            return { job, cleanup: () => removeWorkDir(cwd) };
+          } catch (error) {
+            await removeWorkDir(cwd);
+            throw error;
+          }
+        });
       });
     } catch (error) {
       const wharf = toWharfError(error);
@@ -125,13 +137,28 @@ export function attachExecSocket(server: UpgradeServer, deps: ExecDeps): ExecSoc
     }
   });
 
-  function session(ws: WebSocket, start: () => ReturnType<typeof startPtyJob>): void {
-    let job: ReturnType<typeof startPtyJob>;
-    try {
-      job = start();
-    } catch (error) {
-      ws.send(JSON.stringify({ type: 'exit', code: 127, signal: null, error: `the command could not start: ${(error as Error).message}` }));
-      ws.close(1011);
+  function session(ws: WebSocket, start: () => Promise<{ job: PtyJob; cleanup: () => Promise<void> }>): void {
+    // Bytes that arrive while the working copy is made are kept for the program, in order.
+    const early: Array<[Buffer, boolean]> = [];
+    const keep = (data: RawData, isBinary: boolean) => early.push([toBuffer(data), isBinary]);
+    ws.on('message', keep);
+    void start().then(
+      ({ job, cleanup }) => {
+        ws.off('message', keep);
+        attach(ws, job, early);
+        void job.exited.finally(() => cleanup());
+      },
+      (error: unknown) => {
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(JSON.stringify({ type: 'exit', code: 127, signal: null, error: `the command could not start: ${(error as Error).message}` }));
+        ws.close(1011);
+      },
+    );
+  }
+
+  function attach(ws: WebSocket, job: PtyJob, early: Array<[Buffer, boolean]>): void {
+    if (ws.readyState !== ws.OPEN) {
+      job.hangUp();
       return;
     }
     let alive = true;
@@ -158,8 +185,7 @@ export function attachExecSocket(server: UpgradeServer, deps: ExecDeps): ExecSoc
         job.pause();
       }
     });
-    ws.on('message', (data: RawData, isBinary) => {
-      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    const onMessage = (bytes: Buffer, isBinary: boolean) => {
       if (isBinary) return job.write(bytes);
       try {
         const message = JSON.parse(bytes.toString('utf8')) as { type?: unknown; cols?: unknown; rows?: unknown };
@@ -167,7 +193,9 @@ export function attachExecSocket(server: UpgradeServer, deps: ExecDeps): ExecSoc
       } catch {
         /* not JSON: ignored, like any unknown message */
       }
-    });
+    };
+    for (const [bytes, isBinary] of early) onMessage(bytes, isBinary);
+    ws.on('message', (data: RawData, isBinary) => onMessage(toBuffer(data), isBinary));
     ws.on('close', hangUp);
     ws.on('error', hangUp);
     void job.exited.then((exit) => {
@@ -188,3 +216,5 @@ export function attachExecSocket(server: UpgradeServer, deps: ExecDeps): ExecSoc
     },
   };
 }
+
+const toBuffer = (data: RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));

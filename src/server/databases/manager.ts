@@ -92,6 +92,8 @@ export class DatabaseManager {
       deploymentId: 'database',
       serviceInstanceId: record.instanceId,
       cwd: command.cwd,
+      // The server runs in its own data folder as its own user (the provider's argv drops to it).
+      inPlace: true,
       command: command.argv,
       env: { ...baseEnvironment(), ...command.env },
       port: null,

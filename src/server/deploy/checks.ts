@@ -4,6 +4,7 @@ import type { ArtifactRecord, Deployment, ReplicaRecord } from '../../core/model
 import type { PostDeployCheck } from '../../core/settings.js';
 import { lastLines } from '../observe/log-file.js';
 import { deploymentLogDir } from '../observe/log-paths.js';
+import { appUserFor } from '../isolation/isolation.js';
 import { serviceHost } from '../options.js';
 import { newId } from '../store/ids.js';
 import type { DeployContext } from './context.js';
@@ -75,6 +76,7 @@ export async function runChecks(ctx: DeployContext, deployment: Deployment, arti
         jobId: newId('job'),
         cwd: artifact.releaseDir,
         command: ['sh', '-c', check.command],
+        user: appUserFor(ctx, deployment.instanceId),
         env: { ...jobEnvironment(ctx, deployment, { migration: false }), WHARF_CHECK_URL: `http://127.0.0.1:${ports[0] ?? routed}` },
         logFile,
         timeoutMs: check.timeoutSeconds * 1000,

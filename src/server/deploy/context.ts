@@ -1,5 +1,5 @@
 import type { BuildPlan, LogSink, SourceDir } from '../../core/build.js';
-import type { Runtime } from '../../core/runtime.js';
+import type { RunAs, Runtime } from '../../core/runtime.js';
 import type { ServiceSettings } from '../../core/settings.js';
 import type { RouterClient } from '../../router/client.js';
 import type { ServerOptions } from '../options.js';
@@ -10,7 +10,8 @@ import type { RouteSync } from './route-sync.js';
 /** Turning source into a release: the builders, behind one seam the pipeline talks to. */
 export interface BuildService {
   plan(source: SourceDir, settings: ServiceSettings): Promise<BuildPlan>;
-  build(plan: BuildPlan, source: SourceDir, opts: { releaseDir: string; env: Record<string, string>; log: LogSink; signal?: AbortSignal }): Promise<void>;
+  /** `user`/`workRoot`: the build runs as the service's user in a folder of WHARF_APPS_DIR (execute.ts). */
+  build(plan: BuildPlan, source: SourceDir, opts: { releaseDir: string; env: Record<string, string>; log: LogSink; signal?: AbortSignal; user?: RunAs | null; workRoot?: string }): Promise<void>;
   removeRelease(dir: string): Promise<void>;
   sourceDir(digest: string): SourceDir;
 }

@@ -3,6 +3,7 @@ import type { ArtifactRecord, Deployment } from '../../core/model.js';
 import { isWharfError } from '../../core/errors.js';
 import { LogWriter } from '../observe/log-writer.js';
 import { buildLogFile } from '../observe/log-paths.js';
+import { appsFolders, appUserFor } from '../isolation/isolation.js';
 import type { DeployContext } from './context.js';
 import { pruneArtifacts } from './prune.js';
 import { secretValuesOf } from './replicas.js';
@@ -107,6 +108,8 @@ async function obtainArtifact(ctx: DeployContext, deployment: Deployment, log: L
     releaseDir,
     env: deployment.variables,
     log: (line, stream) => log.write(stream, line),
+    user: appUserFor(ctx, deployment.instanceId),
+    workRoot: appsFolders(ctx.options.isolation.appsDir).builds,
   });
   log.write('sys', `==> build finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const artifact = store.artifacts.add({

@@ -3,6 +3,7 @@ import type { ArtifactRecord, Deployment } from '../../core/model.js';
 import type { LogWriter } from '../observe/log-writer.js';
 import { deploymentLogDir } from '../observe/log-paths.js';
 import { lastLines } from '../observe/log-file.js';
+import { appUserFor } from '../isolation/isolation.js';
 import { newId } from '../store/ids.js';
 import type { DeployContext } from './context.js';
 import { baseEnvironment, platformVariables } from './platform-variables.js';
@@ -35,6 +36,7 @@ export async function runPreDeploy(ctx: DeployContext, deployment: Deployment, a
     jobId: newId('job'),
     cwd: artifact.releaseDir,
     command: ['sh', '-c', command],
+    user: appUserFor(ctx, deployment.instanceId),
     env: jobEnvironment(ctx, deployment, { migration: true }),
     logFile,
     timeoutMs,

@@ -3,6 +3,7 @@ import type { ReplicaSpec } from '../../core/runtime.js';
 import { stopGraceMs } from '../../core/settings.js';
 import type { ArtifactRecord } from '../../core/model.js';
 import { replicaLogFile } from '../observe/log-paths.js';
+import { appUserFor } from '../isolation/isolation.js';
 import { freePort } from '../ports.js';
 import { newId } from '../store/ids.js';
 import type { DeployContext } from './context.js';
@@ -27,6 +28,7 @@ export async function startReplica(ctx: DeployContext, deployment: Deployment, a
     serviceInstanceId: deployment.instanceId,
     cwd: artifact.releaseDir,
     command: artifact.start.argv,
+    user: appUserFor(ctx, deployment.instanceId),
     env: {
       ...baseEnvironment(),
       ...platformVariables(ctx.options, ctx.store.projects.describeInstance(deployment.instanceId), deployment.id),

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import type { LogSink } from '../../core/build.js';
+import type { RunAs } from '../../core/runtime.js';
 
 // The one place the control plane runs a command to completion (builds, tools). Always an
 // argv array, never a shell string; the child gets its own process group so a timeout or
@@ -14,6 +15,8 @@ export interface RunCommandOptions {
   signal?: AbortSignal;
   /** SIGTERM → SIGKILL grace when the command is cut short. */
   killGraceMs?: number;
+  /** Run as this user (Node's spawn also clears the supplementary groups); needs root. */
+  user?: RunAs | null;
 }
 
 export interface RunCommandResult {
@@ -32,6 +35,7 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions):
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
+      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
     });
     let timedOut = false;
     let aborted = false;

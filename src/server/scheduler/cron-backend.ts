@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { DeployContext } from '../deploy/context.js';
 import { emitDeploymentEvent } from '../deploy/events.js';
+import { appUserFor } from '../isolation/isolation.js';
 import { jobEnvironment } from '../deploy/pre-deploy.js';
 import { secretValuesOf } from '../deploy/replicas.js';
 import type { ServiceInstance } from '../../core/model.js';
@@ -73,6 +74,7 @@ export class StoreCronBackend implements CronBackend {
         jobId: runId,
         cwd: artifact.releaseDir,
         command: artifact.start.argv,
+        user: appUserFor(this.ctx, instance.id),
         env: { ...jobEnvironment(this.ctx, deployment, { migration: false }), WHARF_CRON_RUN_ID: runId, WHARF_CRON_SCHEDULED_AT: scheduledAt.toISOString() },
         logFile,
         timeoutMs,

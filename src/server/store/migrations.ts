@@ -306,4 +306,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (rule_id, target)
   );
   `,
+  /* 10: the unprivileged user each service instance's processes run as (docs/isolation.md):
+         an offset into the configured uid range, never reused (no foreign key: the row outlives a
+         deleted instance, so a new one never inherits files left with its uid). */ `
+  CREATE TABLE app_users (
+    instance_id TEXT PRIMARY KEY,
+    slot INTEGER NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];

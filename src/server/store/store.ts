@@ -1,4 +1,5 @@
 import { AlertRepository } from './alerts.js';
+import { AppUserRepository } from './app-users.js';
 import { ArtifactRepository } from './artifacts.js';
 import { AuditRepository } from './audit.js';
 import { BackupRemoteRepository } from './backup-remotes.js';
@@ -27,6 +28,7 @@ export class Store {
   readonly databases: DatabaseRepository;
   readonly alerts: AlertRepository;
   readonly backupRemotes: BackupRemoteRepository;
+  readonly appUsers: AppUserRepository;
 
   constructor(
     readonly db: Db,
@@ -44,6 +46,7 @@ export class Store {
     this.databases = new DatabaseRepository(db, box);
     this.alerts = new AlertRepository(db, box);
     this.backupRemotes = new BackupRemoteRepository(db, box);
+    this.appUsers = new AppUserRepository(db);
   }
 
   static open(file: string, box: SecretBox): Store {

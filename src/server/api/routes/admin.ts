@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { isolationWarnings } from '../../isolation/isolation.js';
 import { policyConfigFromEnv, runDoctor } from '../../policy/doctor.js';
 import type { ApiDeps } from '../deps.js';
 import { resolveProject } from '../resolve.js';
@@ -17,10 +18,11 @@ const findingView = z.object({
 export function adminRoutes(app: Hono, deps: ApiDeps): void {
   const { store, registry, options, keyring, builds } = deps;
 
-  registry.add({ method: 'get', path: '/v1/projects/:project/doctor', summary: 'The environment policy over every environment of a project (shared secrets, production databases, live payment keys, .env.example); never shows a value', response: z.object({ findings: z.array(findingView) }) });
+  registry.add({ method: 'get', path: '/v1/projects/:project/doctor', summary: 'The environment policy over every environment of a project (shared secrets, production databases, live payment keys, .env.example); never shows a value', response: z.object({ findings: z.array(findingView), server: z.array(z.string()) }) });
   app.get('/v1/projects/:project/doctor', async (c) => {
     const project = resolveProject(store, c.req.param('project')!);
-    return c.json({ findings: await runDoctor({ ...deps, builds }, project, policyConfigFromEnv() ?? {}) });
+    // `server`: what this Wharf cannot guarantee as it runs (e.g. no app isolation unless root).
+    return c.json({ findings: await runDoctor({ ...deps, builds }, project, policyConfigFromEnv() ?? {}), server: isolationWarnings(options.isolation) });
   });
 
   registry.add({ method: 'post', path: '/v1/admin/rotate-key', summary: 'Make a new encryption key current and re-encrypt every stored secret with it (old keys stay readable)', response: z.object({ keyId: z.string(), variables: z.number(), deployments: z.number() }) });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { WharfError } from '../../../core/errors.js';
 import { jobEnvironment } from '../../deploy/pre-deploy.js';
 import { secretValuesOf } from '../../deploy/replicas.js';
+import { appUserFor } from '../../isolation/isolation.js';
 import { newId } from '../../store/ids.js';
 import { jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';
@@ -49,6 +50,7 @@ export function runRoutes(app: Hono, deps: ApiDeps): void {
           jobId,
           cwd: artifact.releaseDir,
           command: body.command,
+          user: appUserFor(deps, deployment.instanceId),
           env: jobEnvironment(deps, deployment, { migration: true }),
           logFile,
           timeoutMs: body.timeoutSeconds * 1000,

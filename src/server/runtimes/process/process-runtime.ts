@@ -18,6 +18,7 @@ import {
   tailOf,
 } from './replica-dir.js';
 import { runJob } from './run-job.js';
+import { envForWorkDir, freshWorkDir, removeWorkDir, replicaWorkDir, withJobWorkDir, type WorkDirOptions } from './work-dirs.js';
 
 // Runs each replica as a plain process under its own supervisor (src/supervisor/main.ts).
 // The supervisor is detached and outlives the control plane; this class only starts it,
@@ -36,16 +37,23 @@ export interface ProcessRuntimeOptions {
    * clear under the state directory; the supervisor opens it with the same key (file or env).
    */
   seal?: { box: SecretBox; keyFile: string };
+  /**
+   * Where replicas' and jobs' working copies of their release go (WHARF_APPS_DIR), and how they
+   * are made (work-copy.ts). Apps run there as ReplicaSpec.user / JobSpec.user.
+   */
+  work: WorkDirOptions;
 }
 
 export class ProcessRuntime implements Runtime {
   readonly name = 'process';
   private readonly replicasDir: string;
   private readonly seal: ProcessRuntimeOptions['seal'];
+  private readonly work: WorkDirOptions;
 
   constructor(options: ProcessRuntimeOptions) {
     this.replicasDir = options.replicasDir;
     this.seal = options.seal;
+    this.work = options.work;
   }
 
   async start(spec: ReplicaSpec): Promise<ReplicaStatus> {
@@ -57,9 +65,12 @@ export class ProcessRuntime implements Runtime {
         hint: 'Stop and remove the replica first, or start it under a new replica id.',
       });
     }
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // The app runs in its own copy of the release (as its user), never in the release itself.
+    const user = spec.user ?? null;
+    const running: ReplicaSpec = spec.inPlace ? spec : await this.inWorkCopy(spec, user);
     // spec.json first: a fresh spec keeps list() from calling the replica lost meanwhile.
-    writeJsonAtomic(files.spec, sealSpec(spec, this.seal?.box));
+    writeJsonAtomic(files.spec, sealSpec(running, this.seal?.box));
     fs.rmSync(files.status, { force: true });
     fs.rmSync(files.stopRequest, { force: true });
 
@@ -136,7 +147,7 @@ export class ProcessRuntime implements Runtime {
 
   async remove(replicaId: string): Promise<void> {
     const dir = replicaPath(this.replicasDir, replicaId);
-    if (!fs.existsSync(dir)) return;
+    if (!fs.existsSync(dir)) return removeWorkDir(replicaWorkDir(this.work.appsDir, replicaId));
     await this.stop(replicaId, { graceMs: 0 });
     const status = await readStatus(dir);
     if (status?.supervisorPid && (await supervisorAlive(status.supervisorPid, dir))) {
@@ -145,10 +156,17 @@ export class ProcessRuntime implements Runtime {
       });
     }
     fs.rmSync(dir, { recursive: true, force: true });
+    await removeWorkDir(replicaWorkDir(this.work.appsDir, replicaId));
   }
 
   run(job: JobSpec): Promise<JobResult> {
-    return runJob(job);
+    const user = job.user ?? null;
+    return withJobWorkDir(job.cwd, job.jobId, user, this.work, (cwd) => runJob({ ...job, cwd, env: envForWorkDir(job.env, cwd, user) }));
+  }
+
+  private async inWorkCopy(spec: ReplicaSpec, user: ReplicaSpec['user'] & {} | null): Promise<ReplicaSpec> {
+    const workDir = await freshWorkDir(spec.cwd, replicaWorkDir(this.work.appsDir, spec.replicaId), user, this.work);
+    return { ...spec, cwd: workDir, env: envForWorkDir(spec.env, workDir, user) };
   }
 
   /** One replica's status as it really is now: a dead supervisor without an end is lost. */

@@ -2,6 +2,8 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { spawn, type IPty } from 'node-pty';
+import type { RunAs } from '../../../core/runtime.js';
+import { asAppUser } from '../../isolation/setpriv.js';
 
 // A one-off command on a real pseudo-terminal (`wharf exec -it`): node-pty forks it as a
 // session leader with the pty as its controlling terminal, so job control, Ctrl-C (a byte the
@@ -12,6 +14,8 @@ export interface PtyJobSpec {
   command: string[];
   cwd: string;
   env: Record<string, string>;
+  /** The service's user (setpriv drops to it, clearing supplementary groups). */
+  user?: RunAs | null;
   cols: number;
   rows: number;
   /** $TERM for the program (the client's, checked by the caller). */
@@ -66,7 +70,7 @@ export function findExecutable(file: string, cwd: string, envPath: string | unde
 }
 
 export function startPtyJob(spec: PtyJobSpec): PtyJob {
-  const [file, ...args] = spec.command;
+  const [file, ...args] = spec.user ? asAppUser(spec.command, spec.user) : spec.command;
   const pty: IPty = spawn(file!, args, {
     name: spec.term,
     cols: clampSize(spec.cols, 80),

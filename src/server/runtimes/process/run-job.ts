@@ -19,6 +19,7 @@ export async function runJob(job: JobSpec): Promise<JobResult> {
     const result = await runCommand(job.command, {
       cwd: job.cwd,
       env: job.env,
+      user: job.user ?? null,
       timeoutMs: job.timeoutMs,
       killGraceMs: 2000,
       signal: job.signal,
