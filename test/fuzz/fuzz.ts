@@ -12,7 +12,7 @@ export const FUZZ_SEED = envNumber('WHARF_FUZZ_SEED') ?? 0x57a4f;
 const SCALE = envNumber('WHARF_FUZZ_SCALE') ?? 1;
 
 export function runs<T>(numRuns: number): Parameters<T> {
-  return { seed: FUZZ_SEED, numRuns: Math.max(1, Math.round(numRuns * SCALE)), endOnFailure: true };
+  return { seed: FUZZ_SEED, numRuns: Math.max(1, Math.round(numRuns * SCALE)), endOnFailure: true, includeErrorInReport: true };
 }
 
 function envNumber(name: string): number | undefined {
