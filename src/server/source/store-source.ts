@@ -134,7 +134,9 @@ async function unpackOnce(archive: string, target: string): Promise<void> {
       strict: false,
       preserveOwner: false,
       // node-tar passes an fs error as `data` (its code and path on it), with the entry.
+      // TAR_ENTRY_INFO is information (a path prefix stripped), not a failure.
       onwarn: (code, _message, data) => {
+        if (code === 'TAR_ENTRY_INFO') return;
         const { entry, code: errno } = data as { entry?: { path?: string }; code?: string };
         problems.push(entry?.path === undefined ? (errno ?? code) : `'${entry.path}' (${errno ?? code})`);
       },
