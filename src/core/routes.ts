@@ -49,8 +49,26 @@ export interface TargetStats {
   requests: number;
 }
 
+/** The router's client connections against its limits (src/router/limits.ts). */
+export interface ConnectionStats {
+  open: number;
+  maxConnections: number;
+  /** 0: no per-address limit. */
+  maxPerAddress: number;
+  descriptorLimit: number;
+  /** Connections refused because their address (an IPv6 /64) held its share. */
+  refusedAddress: number;
+  /** Connections refused because the router was full of busy connections. */
+  refusedFull: number;
+  /** Idle connections closed to make room. */
+  shed: number;
+  /** The addresses holding the most connections, most first (at most 5). */
+  top: Array<{ address: string; open: number }>;
+}
+
 export interface RouterStats {
   version: number;
   requests: number;
   targets: TargetStats[];
+  connections?: ConnectionStats;
 }

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { drainRequestSchema, routeTableSchema, type RouterStats } from '../core/routes.js';
+import type { ConnectionBudget } from './connection-budget.js';
 import { drain } from './drain.js';
 import type { PrivateListeners } from './private.js';
 import type { Proxy } from './proxy.js';
@@ -15,6 +16,7 @@ export interface AdminDeps {
   registry: TargetRegistry;
   proxy: Proxy;
   privateListeners: PrivateListeners;
+  budget: ConnectionBudget;
   version: string;
   /** Where the public listener is, so a caller can tell a router started with other settings. */
   listen: { host: string; port: number };
@@ -105,6 +107,7 @@ async function route(deps: AdminDeps, req: IncomingMessage, res: ServerResponse)
         version: deps.table.version,
         requests: deps.proxy.requests,
         targets: deps.registry.stats(),
+        connections: deps.budget.stats(),
       };
       return send(res, 200, stats);
     }

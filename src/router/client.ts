@@ -29,6 +29,15 @@ export interface PutRoutesResult {
   privateErrors?: PrivateListenerError[];
 }
 
+/**
+ * What answers on the admin socket: the router (`up`), nothing (`gone`: no socket file, or
+ * nobody accepting on it), or something that took the connection but gave no healthy answer in
+ * time (`busy`: a router short of descriptors, stopped, or swamped, which must not be replaced).
+ */
+export type RouterProbe = { state: 'up'; health: RouterHealth } | { state: 'busy'; reason: string } | { state: 'gone'; reason: string };
+
+const GONE_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
+
 const HINT = 'Is the router running? `wharf server` starts it; its log is in <WHARF_HOME>/logs/router/router.log.';
 
 export class RouterClient {
@@ -46,6 +55,20 @@ export class RouterClient {
       return res.statusCode === 200 && body.ok === true ? body : null;
     } catch {
       return null;
+    }
+  }
+
+  async probe(timeoutMs = 2_000): Promise<RouterProbe> {
+    try {
+      const res = await request('http://router/health', { dispatcher: this.agent, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      const text = await res.body.text();
+      const body = res.statusCode === 200 ? (JSON.parse(text) as RouterHealth) : null;
+      if (body?.ok === true) return { state: 'up', health: body };
+      return { state: 'busy', reason: `health answered HTTP ${res.statusCode}` };
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== undefined && GONE_CODES.has(code)) return { state: 'gone', reason: code };
+      return { state: 'busy', reason: code ?? (err as Error).message };
     }
   }
 
@@ -100,4 +123,11 @@ export class RouterClient {
       details: { status, code: error?.code },
     });
   }
+}
+
+function errorCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) {
+    if (typeof e.code === 'string' && !e.code.startsWith('UND_ERR_SOCKET')) return e.code;
+  }
+  return undefined;
 }

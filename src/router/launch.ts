@@ -1,17 +1,23 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { nodeEntryArgv, entryPath } from '../core/entrypoint.js';
 import { WharfError } from '../core/errors.js';
 import type { WharfPaths } from '../core/paths.js';
-import { RouterClient } from './client.js';
+import { RouterClient, type RouterHealth } from './client.js';
+import { nofileWrapper } from './nofile.js';
 
 // The control plane starts the router once and then leaves it alone: detached, in its own
 // session, so it outlives the control plane and keeps serving while that restarts.
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 35_000;
+// How long a router that is running but not answering (short of descriptors, swamped, stopped)
+// is waited for before giving up, instead of starting a second one that cannot bind the port.
+const BUSY_WAIT_MS = 30_000;
+const BUSY_POLL_MS = 250;
 // A fixed 32 MB young generation, scavenged on the main thread. Under load the router allocates
 // a few KB per request, and V8 grows the young generation only while much of it survives: with
 // little surviving (the access log is off-heap) it stayed at a few MB and scavenged every ~30 ms.
@@ -24,7 +30,17 @@ export interface EnsureRouterOptions {
   port: number;
   host: string;
   env?: Record<string, string | undefined>;
+  /** How long to wait for a busy router to answer again (default 30 s). */
+  busyWaitMs?: number;
 }
+
+/**
+ * What is there before starting a router. `busy`: a router is there but does not answer its
+ * admin socket in time, or the public port is held; starting another would only fail with
+ * EADDRINUSE (and, with the socket file replaced, strand the first). `gone`: nothing answers
+ * and the port is free. `routerAlive`: the pid file names a live router (not some other program).
+ */
+type Observed = { state: 'up'; health: RouterHealth } | { state: 'busy'; why: string; routerAlive: boolean } | { state: 'gone' };
 
 export function routerLogFile(paths: WharfPaths): string {
   return path.join(paths.logs, 'router', 'router.log');
@@ -33,14 +49,33 @@ export function routerLogFile(paths: WharfPaths): string {
 export async function ensureRouter(paths: WharfPaths, options: EnsureRouterOptions): Promise<{ pid: number; started: boolean }> {
   const client = new RouterClient(paths.routerSocket);
   try {
-    const running = await client.health();
-    if (running) return { pid: running.pid, started: false };
+    let seen = await observe(client, paths, options);
+    if (seen.state === 'busy') {
+      // A router that is only slow gets its full wait; a port held with no live router behind
+      // it is another program (or a router still starting) and gets the start time-out.
+      const deadline = Date.now() + (seen.routerAlive ? (options.busyWaitMs ?? BUSY_WAIT_MS) : Math.min(options.busyWaitMs ?? START_TIMEOUT_MS, START_TIMEOUT_MS));
+      while (seen.state === 'busy' && Date.now() < deadline) {
+        await sleep(BUSY_POLL_MS);
+        seen = await observe(client, paths, options);
+      }
+      if (seen.state === 'busy') {
+        throw new WharfError('RUNTIME_ERROR', `the router is not answering (${seen.why}); not starting a second one`, {
+          hint: seen.routerAlive
+            ? `It may be short of descriptors or swamped: see ${routerLogFile(paths)}. The control plane asks again on its next pass; \`kill ${pidFromFile(paths.routerPidFile) ?? '<pid>'}\` makes it start a fresh one.`
+            : `Another program holds port ${options.port}: stop it or set WHARF_ROUTER_PORT.`,
+          details: { logFile: routerLogFile(paths) },
+        });
+      }
+    }
+    if (seen.state === 'up') return { pid: seen.health.pid, started: false };
 
     const logFile = routerLogFile(paths);
     mkdirSync(path.dirname(logFile), { recursive: true });
     const fd = openSync(logFile, 'a', 0o600);
+    const env = { ...process.env, ...options.env };
     const argv = nodeEntryArgv(entryPath(import.meta.url, './main'));
     argv.splice(1, 0, ...ROUTER_GC_FLAGS);
+    argv.unshift(...nofileWrapper(env));
     let exited: string | null = null;
     let child;
     try {
@@ -48,8 +83,7 @@ export async function ensureRouter(paths: WharfPaths, options: EnsureRouterOptio
         detached: true,
         stdio: ['ignore', fd, fd],
         env: {
-          ...process.env,
-          ...options.env,
+          ...env,
           WHARF_HOME: paths.home,
           WHARF_ROUTER_PORT: String(options.port),
           WHARF_ROUTER_HOST: options.host,
@@ -76,7 +110,7 @@ export async function ensureRouter(paths: WharfPaths, options: EnsureRouterOptio
       }
     }
     throw new WharfError('RUNTIME_ERROR', `the router did not start on ${options.host}:${options.port}${exited ? ` (it exited: ${exited})` : ''}`, {
-      hint: `See ${logFile}; a common cause is another program already using port ${options.port}.`,
+      hint: `See ${logFile}; a common cause is another program already using port ${options.port}${env.WHARF_ROUTER_NOFILE ? ', or a WHARF_ROUTER_NOFILE above the hard limit that this user may not raise' : ''}.`,
       details: { logFile },
     });
   } finally {
@@ -107,6 +141,29 @@ export async function stopRouter(paths: WharfPaths, timeoutMs = STOP_TIMEOUT_MS)
     await sleep(25);
   }
   return { stopped: true, pid };
+}
+
+async function observe(client: RouterClient, paths: WharfPaths, options: EnsureRouterOptions): Promise<Observed> {
+  const probe = await client.probe();
+  if (probe.state === 'up') return probe;
+  const pid = pidFromFile(paths.routerPidFile);
+  const routerAlive = pid !== null && alive(pid);
+  if (probe.state === 'busy') return { state: 'busy', why: `its admin socket did not answer: ${probe.reason}`, routerAlive: true };
+  // No admin socket: a router whose socket file was removed still holds the port; so does a
+  // router that is starting (it binds the port first).
+  if (await portHeld(options.host, options.port)) {
+    return { state: 'busy', why: routerAlive ? `router pid ${pid} holds port ${options.port} but its admin socket is ${probe.reason}` : `port ${options.port} is in use`, routerAlive };
+  }
+  return { state: 'gone' };
+}
+
+/** Whether something listens on host:port: binding it fails with EADDRINUSE. */
+function portHeld(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(false)));
+  });
 }
 
 function pidFromFile(file: string): number | null {

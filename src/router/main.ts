@@ -4,6 +4,8 @@ import path from 'node:path';
 import { wharfPaths } from '../core/paths.js';
 import { AccessLog } from './access-log.js';
 import { createAdminServer } from './admin.js';
+import { ConnectionBudget } from './connection-budget.js';
+import { connectionLimits } from './limits.js';
 import { createProxyServer, listen } from './listener.js';
 import { PrivateListeners } from './private.js';
 import { Proxy } from './proxy.js';
@@ -34,9 +36,12 @@ async function main(): Promise<void> {
   const proxy = new Proxy(table, registry, accessLog, traffic, { upstreamTimeoutMs, listenPort: port });
   const upgrades = new UpgradeProxy(table, registry, port);
 
-  const privateListeners = new PrivateListeners(table, proxy, upgrades, log);
+  const limits = connectionLimits(process.env);
+  const budget = new ConnectionBudget(limits);
+  const serverOptions = { budget, onError: rateLimitedLog('accept failed') };
+  const privateListeners = new PrivateListeners(table, proxy, upgrades, log, serverOptions);
 
-  const server = createProxyServer(proxy.handle, upgrades.handle);
+  const server = createProxyServer(proxy.handle, upgrades.handle, { ...serverOptions, perAddress: true });
   await server.listen({ port, host });
   // The persisted table's private ports, before the admin socket answers: once `ensureRouter`
   // sees a healthy router, they are bound (or listed in /health as privateErrors).
@@ -44,7 +49,7 @@ async function main(): Promise<void> {
 
   mkdirSync(path.dirname(paths.routerSocket), { recursive: true });
   await removeStaleSocket(paths.routerSocket);
-  const admin = createAdminServer({ table, registry, proxy, privateListeners, version, listen: { host, port } });
+  const admin = createAdminServer({ table, registry, proxy, privateListeners, budget, version, listen: { host, port } });
   await listen(admin, { path: paths.routerSocket });
   chmodSync(paths.routerSocket, 0o600);
   writeFileSync(paths.routerPidFile, `${process.pid}\n`);
@@ -61,6 +66,10 @@ async function main(): Promise<void> {
       routes: table.table.routes.length,
       restoredTable: loaded,
       privatePorts: privateListeners.ports(),
+      maxConnections: limits.maxConnections,
+      maxConnectionsPerAddress: limits.maxPerAddress,
+      descriptorLimit: limits.descriptorLimitSource === 'proc' ? limits.descriptorLimit : `unknown, sized for ${limits.descriptorLimit}`,
+      ...(limits.lowered.length > 0 ? { lowered: limits.lowered } : {}),
     }) + '\n',
   );
 
@@ -111,6 +120,19 @@ function intFromEnv(name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got '${raw}'`);
   return value;
+}
+
+/** At most one line a second for an error that can repeat on every accept (EMFILE). */
+function rateLimitedLog(msg: string): (err: Error) => void {
+  let last = 0;
+  let suppressed = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last < 1_000) return void suppressed++;
+    log(msg, { error: err.message, ...(suppressed > 0 ? { suppressed } : {}) });
+    last = now;
+    suppressed = 0;
+  };
 }
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {

@@ -1,6 +1,6 @@
 import type { PrivateListenerError } from './client.js';
 import type { HttpServer } from './http/server.js';
-import { createProxyServer } from './listener.js';
+import { createProxyServer, type ProxyServerOptions } from './listener.js';
 import type { Proxy } from './proxy.js';
 import type { RouteTableStore } from './route-table.js';
 import type { UpgradeProxy } from './upgrade.js';
@@ -34,6 +34,8 @@ export class PrivateListeners {
     private readonly proxy: Proxy,
     private readonly upgrades: UpgradeProxy,
     private readonly log: RouterLog,
+    /** The router's connection budget; private listeners count toward its total only. */
+    private readonly serverOptions: ProxyServerOptions = {},
   ) {}
 
   /**
@@ -87,7 +89,7 @@ export class PrivateListeners {
   private async open(port: number, host: string): Promise<void> {
     const listener: Listener = {
       port,
-      server: createProxyServer(this.proxy.privateHandler(port), this.upgrades.privateHandler(port)),
+      server: createProxyServer(this.proxy.privateHandler(port), this.upgrades.privateHandler(port), { ...this.serverOptions, perAddress: false }),
     };
     try {
       await listener.server.listen({ port, host: BIND_HOST });

@@ -200,6 +200,14 @@ class Conn {
 
   private pump(body: Readable, chunked: boolean): void {
     this.bodyDone = false;
+    // Aborted while the upstream socket was connecting (the client sent a body that does not
+    // parse): its 'aborted' has been and gone, and no 'data' or 'end' will come. Waiting for them
+    // held the request, and the client's connection, until the upstream timeout (found by
+    // test/fuzz/router-requests.test.ts).
+    if (body.destroyed && !body.readableEnded) {
+      this.fail(new UpstreamError('the request body was aborted', 'UND_ERR_ABORTED'));
+      return;
+    }
     const socket = this.socket;
     const onData = (chunk: Buffer) => {
       let ok: boolean;

@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, type Node } from 'yaml';
 import { WharfError } from '../../core/errors.js';
 import type { Position } from './positions.js';
 import type { Locate, PathSegment, SourceDocument } from './source.js';
@@ -6,8 +6,12 @@ import type { Locate, PathSegment, SourceDocument } from './source.js';
 // YAML (render.yaml, docker-compose.yml) with source positions: `yaml`'s document API and a
 // LineCounter, so a field maps back to its line and column.
 
+/** Far deeper than any render.yaml or Compose file. */
+export const MAX_YAML_DEPTH = 100;
+
 export function readYaml(file: string, text: string): SourceDocument {
   const lineCounter = new LineCounter();
+  checkDepth(file, text);
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
   const error = doc.errors[0];
   if (error) {
@@ -41,5 +45,58 @@ export function readYaml(file: string, text: string): SourceDocument {
     }
     return found;
   };
-  return { file, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, locate };
+  return { file, value: toValue(doc, text, file, position), locate };
+}
+
+// Aliases are resolved only here, and the yaml package throws plain errors for the ones it
+// cannot resolve (an alias before its anchor, a merge of a non-map, too many aliases): found
+// by test/fuzz/config-readers.test.ts, they were a 500 instead of a located error.
+function toValue(doc: ReturnType<typeof parseDocument>, text: string, file: string, position: (offset: number) => Position): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (err) {
+    const what = (err as Error).message.split('\n')[0]!;
+    const alias = /alias\b.*?: (\S+)$/.exec(what)?.[1];
+    const offset = alias === undefined ? -1 : text.indexOf(`*${alias}`);
+    const at = offset >= 0 ? `:${position(offset).line}:${position(offset).column}` : '';
+    throw new WharfError('INVALID_CONFIG', `${file}${at} ${what}`, { hint: `Fix the anchors and aliases (&name, *name, <<) in ${file}.` });
+  }
+}
+
+// yaml's parser is a loop with its own stack, but turning its tree into a document recurses:
+// '- - - - …' a few thousand deep overflows the stack, and once V8 was compiling a regular
+// expression when it did (found by test/fuzz/config-readers.test.ts), which aborted the whole
+// process (out of memory in the RegExp compiler) instead of throwing. So the depth is measured
+// on the parser's concrete tree, without recursion, before anything recursive runs.
+type CstNode = { type?: string; offset?: number; items?: Array<{ key?: CstNode | null; value?: CstNode | null; sep?: unknown }> };
+
+function checkDepth(file: string, text: string): void {
+  for (const doc of new Parser().parse(text)) {
+    const stack: Array<[CstNode | null | undefined, number]> = [[(doc as { value?: CstNode }).value, 1]];
+    while (stack.length > 0) {
+      const [node, depth] = stack.pop()!;
+      if (!node || typeof node !== 'object' || !Array.isArray(node.items)) continue;
+      if (depth > MAX_YAML_DEPTH) {
+        const pos = positionIn(text, node.offset ?? 0);
+        throw new WharfError('INVALID_CONFIG', `${file}:${pos.line}:${pos.col} nested more than ${MAX_YAML_DEPTH} levels deep`, {
+          hint: `Flatten ${file}: no Blueprint or Compose file needs this many levels.`,
+        });
+      }
+      for (const item of node.items) {
+        stack.push([item.key, depth + 1]);
+        stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+}
+
+/** Line and column of an offset (the LineCounter only fills in while parseDocument runs). */
+function positionIn(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, col: offset - start + 1 };
 }

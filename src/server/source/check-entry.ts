@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { WharfError } from '../../core/errors.js';
+import { deadlocksExtraction } from './tar-deadlock.js';
 
 // What an uploaded archive may hold: regular files, folders and symlinks that stay inside
 // the root, all under relative paths. Checked on the listing, before anything is written.
@@ -62,6 +63,9 @@ export class ArchiveChecker {
       const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(rel || '.'), target));
       if (resolved === '..' || resolved.startsWith('../')) {
         throw invalidSource(`archive entry '${entry.path}' is a symlink to '${entry.linkpath}', outside the source`);
+      }
+      if (deadlocksExtraction(entry.path, entry.linkpath ?? '')) {
+        throw invalidSource(`archive entry '${entry.path}' is a symlink to '${entry.linkpath}', a path it lies inside`, 'Point the link with a relative path from its own folder (e.g. `..`), or leave it out.');
       }
       this.symlinks.add(rel);
     }

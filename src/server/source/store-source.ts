@@ -122,7 +122,28 @@ function notArchive(detail: string): WharfError {
 async function unpackOnce(archive: string, target: string): Promise<void> {
   const tmp = await fs.mkdtemp(`${target}.tmp-`);
   try {
-    await extract({ file: archive, cwd: tmp, strict: true, preserveOwner: false });
+    // Not strict: an entry that cannot be written (a file, then a folder of the same name; a
+    // folder, then a file over it) is a warning and extraction carries on to the end. Strict
+    // mode rejected at the first one while other entries were still being written, so the clean-
+    // up raced them (ENOTEMPTY), and the plain fs error, with the server's paths in it, became a
+    // 500: found by test/fuzz/tarball-checker.test.ts.
+    const problems: string[] = [];
+    await extract({
+      file: archive,
+      cwd: tmp,
+      strict: false,
+      preserveOwner: false,
+      // node-tar passes an fs error as `data` (its code and path on it), with the entry.
+      // TAR_ENTRY_INFO is information (a path prefix stripped), not a failure.
+      onwarn: (code, _message, data) => {
+        if (code === 'TAR_ENTRY_INFO') return;
+        const { entry, code: errno } = data as { entry?: { path?: string }; code?: string };
+        problems.push(entry?.path === undefined ? (errno ?? code) : `'${entry.path}' (${errno ?? code})`);
+      },
+    });
+    if (problems.length > 0) {
+      throw invalidSource(`the archive could not be unpacked: ${problems.slice(0, 3).join(', ')}${problems.length > 3 ? `, … (${problems.length} in all)` : ''}`, 'Each path in the archive must be either a file or a folder, once.');
+    }
     await fs.chmod(tmp, 0o755);
     try {
       await fs.rename(tmp, target);

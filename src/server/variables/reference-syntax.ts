@@ -40,6 +40,11 @@ export function hasReferences(value: string): boolean {
 export interface VariableRef {
   scope: string;
   key: string;
+  /**
+   * A service's own variable even when the service is named 'shared' (a valid name): in a
+   * reference `shared.` always means the shared scope, but the service's variables still resolve.
+   */
+  service?: true;
 }
 
 export type Target =

@@ -229,3 +229,10 @@ for (const [what, given, waves] of orders) {
     assert.deepEqual(dependencyOrder(given), waves);
   });
 }
+
+test("a service named 'shared' resolves its own variables; `shared.` and its same-scope references mean the shared scope", () => {
+  const result = resolveAll(input({ services: { shared: { A: 'own', B: '${{ shared.K }}', C: '${{K}}' }, web: { X: '${{shared.K}}' } }, shared: { K: 'from-shared' } }));
+  assert.deepEqual(result.values.shared, { A: 'own', B: 'from-shared', C: 'from-shared' });
+  assert.deepEqual(result.values.web, { X: 'from-shared' });
+  assert.deepEqual(resolveService(input({ services: { shared: { A: 'own' } } }), 'shared'), { A: 'own' });
+});

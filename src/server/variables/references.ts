@@ -23,7 +23,7 @@ export function resolveAll(input: ResolveInput): ResolveResult {
   const values: Record<string, Record<string, string>> = {};
   for (const [service, vars] of Object.entries(input.services)) {
     const resolved: Record<string, string> = {};
-    for (const key of Object.keys(vars)) setOwn(resolved, key, resolver.resolve({ scope: service, key }));
+    for (const key of Object.keys(vars)) setOwn(resolved, key, resolver.resolve({ scope: service, key, service: true }));
     setOwn(values, service, resolved);
   }
   const shared: Record<string, string> = {};
@@ -35,7 +35,7 @@ export function resolveAll(input: ResolveInput): ResolveResult {
 export function resolveService(input: ResolveInput, service: string): Record<string, string> {
   const resolver = new Resolver(input);
   const values: Record<string, string> = {};
-  for (const key of Object.keys(own(input.services, service) ?? {})) setOwn(values, key, resolver.resolve({ scope: service, key }));
+  for (const key of Object.keys(own(input.services, service) ?? {})) setOwn(values, key, resolver.resolve({ scope: service, key, service: true }));
   return values;
 }
 
@@ -51,10 +51,13 @@ class Resolver {
   constructor(private readonly input: ResolveInput) {}
 
   resolve(at: VariableRef): string {
-    const id = `${at.scope === SHARED ? '' : 's:'}${at.scope}\0${at.key}`;
+    // A service named 'shared' is not the shared scope (found by test/fuzz: it read the shared
+    // scope's record for the service's keys and crashed with a TypeError).
+    const inShared = at.scope === SHARED && at.service !== true;
+    const id = `${inShared ? '' : 's:'}${at.scope}\0${at.key}`;
     const cached = this.done.get(id);
     if (cached !== undefined) return cached;
-    const start = this.stack.findIndex((r) => r.scope === at.scope && r.key === at.key);
+    const start = this.stack.findIndex((r) => r.scope === at.scope && r.key === at.key && (r.scope !== SHARED || (r.service === true) === !inShared));
     if (start >= 0) {
       const chain = [...this.stack.slice(start), at].map(label);
       throw new WharfError('BAD_REQUEST', `Variables reference each other in a cycle: ${chain.join(' → ')}`, {
@@ -62,7 +65,7 @@ class Resolver {
         details: { cycle: chain },
       });
     }
-    const raw = at.scope === SHARED ? this.input.shared[at.key]! : this.input.services[at.scope]![at.key]!;
+    const raw = inShared ? this.input.shared[at.key]! : this.input.services[at.scope]![at.key]!;
     this.stack.push(at);
     const value = raw.replace(REFERENCE, (text: string, namespace: string | undefined, key: string) => {
       const target = lookup(this.input, at, { raw: text, namespace: namespace ?? null, key });
