@@ -37,7 +37,7 @@ after(async () => {
   // The helper cleans its own temp home; the state this server kept is under the prefix.
   await wharf?.cleanup();
   const paths = wharfPaths(systemDir);
-  const runtime = new ProcessRuntime({ replicasDir: paths.replicas });
+  const runtime = new ProcessRuntime({ replicasDir: paths.replicas, work: { appsDir: paths.apps, mode: 'link' } });
   for (const replica of await runtime.list()) {
     await runtime.stop(replica.replicaId, { graceMs: 0 });
     await runtime.remove(replica.replicaId);

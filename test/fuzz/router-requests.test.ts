@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { get, removeHome, route, startRouter, startUpstream, table, waitFor, type RouterUnderTest, type Upstream } from '../fixtures/router-harness.js';
+import { get, removeHome, route, startRouter, startUpstream, table, type RouterUnderTest, type Upstream } from '../fixtures/router-harness.js';
+import { waitFor } from '../helpers/wait.js';
 import { runs } from './fuzz.js';
 
 // The router's request parsing, from the outside: raw bytes to a real router process over

@@ -1,7 +1,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { removeHome, route, startRouter, startUpstream, table, waitFor } from '../fixtures/router-harness.js';
+import { removeHome, route, startRouter, startUpstream, table } from '../fixtures/router-harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 // A request body that stops parsing while the router is still connecting to the app (found by
 // test/fuzz/router-requests.test.ts). Before: the body's abort happened before the upstream

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { WharfError } from '../../src/core/errors.js';
 import { ensureRouter, routerLogFile } from '../../src/router/launch.js';
 import { IdleClients } from '../fixtures/idle-clients.js';
-import { get, namedUpstream, removeHome, route, startRouter, table, waitFor, type RouterUnderTest, type Upstream } from '../fixtures/router-harness.js';
+import { get, namedUpstream, removeHome, route, startRouter, table, type RouterUnderTest, type Upstream } from '../fixtures/router-harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 // The router under idle-connection floods (issue 12, part 3): a client holding connections
 // cannot starve the others, and the control plane never starts a second router over a busy one.
