@@ -21,7 +21,7 @@ import { Reconciler } from './reconcile/reconciler.js';
 import { recoverInterruptedDeployments } from './reconcile/recovery.js';
 import { ProcessRuntime } from './runtimes/process/process-runtime.js';
 import { startMetrics } from './metrics/index.js';
-import { storeSource } from './source/store-source.js';
+import { removeStaleUploads, storeSource } from './source/store-source.js';
 import { StoreCronBackend } from './scheduler/cron-backend.js';
 import { CronScheduler, systemClock } from './scheduler/scheduler.js';
 import { databaseAccess } from './databases/access.js';
@@ -55,6 +55,8 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   const encrypted = store.variables.encryptPlaintext();
   if (encrypted > 0) logger.info({ count: encrypted }, 'encrypted variables stored by an earlier version');
   bootstrapAdminToken(store, options, print);
+  const stale = await removeStaleUploads(paths.sources);
+  if (stale.length > 0) logger.info({ removed: stale }, 'removed uploads a restart cut short');
 
   const runtime = new ProcessRuntime({ replicasDir: paths.replicas, seal: { box: keyring, keyFile: paths.secretKey } });
   const router = new RouterClient(paths.routerSocket);

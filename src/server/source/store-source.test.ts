@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { create } from 'tar';
 import { isWharfError } from '../../core/errors.js';
 import { storeSource } from './store-source.js';
-import { tarGz, type TarEntry } from '../../../test/helpers/tarball.js';
+import { tarBomb, tarGz, type TarEntry } from '../../../test/helpers/tarball.js';
 
 type Entry = TarEntry;
 
@@ -88,11 +88,16 @@ test('rejects an upload over the limit, naming the limit', () => rejects(tarGz(o
 
 test('rejects too many entries and too many unpacked bytes', async () => {
   await rejects(tarGz(ok), 'INVALID_SOURCE', /more than 2 entries/, { maxEntries: 2 });
-  await rejects(tarGz([{ name: 'big', body: 'x'.repeat(5000) }]), 'INVALID_SOURCE', /unpacks to more than/, { maxUnpackedBytes: 1000 });
+  await rejects(tarGz([{ name: 'big', body: 'x'.repeat(5000) }]), 'INVALID_SOURCE', /(unpacks|decompresses) to more than/, { maxUnpackedBytes: 1000 });
 });
 
 test('rejects a garbage body and a non-tar gzip', async () => {
   await rejects(Buffer.from('this is not an archive at all'), 'INVALID_SOURCE', /not a \.tar\.gz archive/);
   await rejects(gzipSync(Buffer.from('plain text, gzipped, not a tarball')), 'INVALID_SOURCE', /not a \.tar\.gz archive/);
   await rejects(Buffer.concat([tarGz(ok).subarray(0, 40)]), 'INVALID_SOURCE', /not a \.tar\.gz archive/);
+});
+
+test('rejects a tar bomb by its ratio after the first MiBs, and a big inflated stream by its total', async () => {
+  await rejects(tarBomb(128), 'INVALID_SOURCE', /decompresses to more than 100 times its size/);
+  await rejects(tarBomb(64), 'INVALID_SOURCE', /(unpacks|decompresses) to more than 1 MiB/, { maxUnpackedBytes: 1024 * 1024, maxRatio: 1e6 });
 });

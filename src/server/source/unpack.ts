@@ -1,0 +1,110 @@
+import { promises as fs } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { Parser, Unpack, type ReadEntry } from 'tar';
+import { WharfError } from '../../core/errors.js';
+import { assertGzip, inflated, notArchive, type InflateLimits } from './archive-stream.js';
+import { ArchiveChecker, invalidSource, type ArchiveLimits } from './check-entry.js';
+
+// Check an uploaded archive's listing, then extract it into place: both passes read through the
+// bounded inflater. Runs in the unpack worker (unpack-worker.ts), never on the API's event loop.
+
+export type UnpackLimits = ArchiveLimits & InflateLimits;
+
+export async function checkAndUnpack(archive: string, target: string, limits: UnpackLimits): Promise<void> {
+  await assertGzip(archive);
+  await checkArchive(archive, limits);
+  await unpackOnce(archive, target, limits);
+}
+
+async function checkArchive(file: string, limits: UnpackLimits): Promise<void> {
+  const checker = new ArchiveChecker(limits);
+  let failure: unknown;
+  const parser = new Parser({
+    strict: true,
+    onReadEntry: (entry: ReadEntry) => {
+      if (failure === undefined) {
+        try {
+          checker.check({ path: entry.path, type: entry.type, size: entry.size ?? 0, linkpath: entry.linkpath });
+        } catch (err) {
+          failure = err;
+          parser.abort(err as Error);
+        }
+      }
+      entry.resume();
+    },
+  });
+  parser.on('ignoredEntry', (entry: ReadEntry) => {
+    failure ??= invalidSource(`archive entry '${entry.path}' has an unsupported type (${entry.type})`);
+    parser.abort(failure as Error);
+  });
+  try {
+    await feed(inflated(file, limits), parser, 'end');
+  } catch (err) {
+    throw failure ?? asSourceError(err);
+  }
+  if (failure !== undefined) throw failure;
+  checker.finish();
+}
+
+async function unpackOnce(archive: string, target: string, limits: UnpackLimits): Promise<void> {
+  const tmp = await fs.mkdtemp(`${target}.tmp-`);
+  try {
+    // umask 077: the stored source is Wharf's alone (owner bits, executables stay executable).
+    const unpack = new Unpack({ cwd: tmp, strict: true, preserveOwner: false, umask: 0o077, processUmask: 0o077 });
+    try {
+      await feed(inflated(archive, limits), unpack, 'close');
+    } catch (err) {
+      throw asSourceError(err);
+    }
+    await fs.chmod(tmp, 0o700);
+    try {
+      await fs.rename(tmp, target);
+    } catch (err) {
+      // Another upload of the same archive won the race: its copy is identical.
+      if (!(await exists(target))) throw err;
+    }
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** tar's Parser is not a Node stream: pipe into it and wait for its own end event. */
+function feed(input: Readable, parser: Parser, endEvent: 'end' | 'close'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (err === undefined) resolve();
+      else {
+        input.destroy();
+        reject(err);
+      }
+    };
+    input.on('error', settle);
+    parser.on('error', settle);
+    // After the end-of-archive blocks tar's parser keeps concatenating whatever follows into one
+    // buffer (quadratic: 16 MiB of trailing zeros cost 10 s): stop reading there.
+    parser.on('eof', () => {
+      input.unpipe(parser as unknown as NodeJS.WritableStream);
+      input.destroy();
+      parser.end();
+    });
+    parser.on(endEvent, () => settle());
+    input.pipe(parser as unknown as NodeJS.WritableStream);
+  });
+}
+
+function asSourceError(err: unknown): WharfError {
+  if (err instanceof WharfError) return err;
+  return notArchive(err instanceof Error ? err.message : String(err));
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
