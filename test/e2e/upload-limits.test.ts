@@ -28,7 +28,7 @@ async function uploadWhilePolling(body: Buffer) {
   const uploading = fetch(api('/v1/projects/bombs/environments/production/services/web/deployments?create=1'), {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/gzip' },
-    body,
+    body: new Uint8Array(body),
   });
   let done = false;
   const settled = uploading.finally(() => (done = true));

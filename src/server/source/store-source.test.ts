@@ -21,7 +21,7 @@ async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-async function rejects(body: Buffer, code: string, match: RegExp, opts: { maxUploadBytes?: number; maxEntries?: number; maxUnpackedBytes?: number } = {}) {
+async function rejects(body: Buffer, code: string, match: RegExp, opts: { maxUploadBytes?: number; maxEntries?: number; maxUnpackedBytes?: number; maxRatio?: number } = {}) {
   await withDir(async (sourcesDir) => {
     await assert.rejects(storeSource(Readable.from([body]), { sourcesDir, ...opts }), (err: unknown) => {
       assert.ok(isWharfError(err), String(err));
