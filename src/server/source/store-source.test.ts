@@ -77,6 +77,18 @@ const malicious: Array<[string, Entry[], RegExp]> = [
   ['a hard link', [{ name: 'a', body: 'x' }, { name: 'b', type: '1', link: 'a' }], /'b' is a hard link/],
   ['a device', [{ name: 'tty', type: '3' }], /'tty' is a device file/],
   ['a fifo', [{ name: 'pipe', type: '6' }], /'pipe' is a named pipe/],
+  [
+    'a chain of symlinks that climbs out once followed',
+    [
+      { name: 'deep/a/b/c/d/', type: '5' },
+      { name: 'deep/a/b/c/d/up', type: '2', link: '../../../../..' },
+      { name: 'esc', type: '2', link: 'deep/a/b/c/d/up/../../../../../..' },
+    ],
+    /'esc' is a symlink to 'deep\/a\/b\/c\/d\/up\/\.\.\/\.\.\/\.\.\/\.\.\/\.\.\/\.\.', which leads outside the source/,
+  ],
+  ['a link that reaches out through a link defined later', [{ name: 'x', type: '2', link: 'd/up/..' }, { name: 'd/', type: '5' }, { name: 'd/up', type: '2', link: '..' }], /'x' is a symlink to 'd\/up\/\.\.', which leads outside/],
+  ['a loop of symlinks', [{ name: 'a', type: '2', link: 'b' }, { name: 'b', type: '2', link: 'a' }], /in a loop of symlinks/],
+  ['the same path twice', [{ name: 'x', body: 'one' }, { name: 'x', type: '2', link: 'y' }], /'x' appears more than once/],
   ['an entry written through a symlink', [{ name: 'l', type: '2', link: '.' }, { name: 'l/x', body: 'x' }], /'l\/x' lies beneath the symlink 'l'/],
 ];
 
