@@ -1,5 +1,6 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { WharfError } from '../../core/errors.js';
+import { assertValueDepth, assertYamlDepth } from './depth.js';
 import type { Position } from './positions.js';
 import type { Locate, PathSegment, SourceDocument } from './source.js';
 
@@ -7,6 +8,7 @@ import type { Locate, PathSegment, SourceDocument } from './source.js';
 // LineCounter, so a field maps back to its line and column.
 
 export function readYaml(file: string, text: string): SourceDocument {
+  assertYamlDepth(file, text);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
   const error = doc.errors[0];
@@ -41,5 +43,7 @@ export function readYaml(file: string, text: string): SourceDocument {
     }
     return found;
   };
-  return { file, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, locate };
+  const read: SourceDocument = { file, value: doc.toJS({ maxAliasCount: 1000 }) as unknown, locate };
+  assertValueDepth(read);
+  return read;
 }
