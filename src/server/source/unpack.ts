@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Parser, Unpack, type ReadEntry } from 'tar';
 import { WharfError } from '../../core/errors.js';
@@ -49,14 +50,13 @@ async function checkArchive(file: string, limits: UnpackLimits): Promise<void> {
 async function unpackOnce(archive: string, target: string, limits: UnpackLimits): Promise<void> {
   const tmp = await fs.mkdtemp(`${target}.tmp-`);
   try {
-    // umask 077: the stored source is Wharf's alone (owner bits, executables stay executable).
-    const unpack = new Unpack({ cwd: tmp, strict: true, preserveOwner: false, umask: 0o077, processUmask: 0o077 });
+    const unpack = new Unpack({ cwd: tmp, strict: true, preserveOwner: false });
     try {
       await feed(inflated(archive, limits), unpack, 'close');
     } catch (err) {
       throw asSourceError(err);
     }
-    await fs.chmod(tmp, 0o700);
+    await makePrivate(tmp);
     try {
       await fs.rename(tmp, target);
     } catch (err) {
@@ -65,6 +65,20 @@ async function unpackOnce(archive: string, target: string, limits: UnpackLimits)
     }
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The stored source is Wharf's alone: folders 0700, files 0600 (0700 when the archive made them
+ * executable). tar applies the archive's modes (often 0644/0755) whatever the umask.
+ */
+async function makePrivate(root: string): Promise<void> {
+  await fs.chmod(root, 0o700);
+  for (const entry of await fs.readdir(root, { withFileTypes: true, recursive: true })) {
+    if (entry.isSymbolicLink()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    if (entry.isDirectory()) await fs.chmod(file, 0o700);
+    else await fs.chmod(file, ((await fs.lstat(file)).mode & 0o100) !== 0 ? 0o700 : 0o600);
   }
 }
 
