@@ -50,6 +50,11 @@ export function gzipBomb(mib: number): Buffer {
 /** A valid .tar.gz of one file `zeros.bin` of `mib` MiB of zeros (a multiple of 64), ≈ mib KB. */
 export function tarBomb(mib: number): Buffer {
   const members = Math.ceil(mib / ZEROS_MEMBER_MIB);
-  const head = gzipSync(header({ name: 'zeros.bin' }, members * ZEROS_MEMBER_MIB * 1024 * 1024));
-  return Buffer.concat([head, gzipBomb(mib), gzipSync(Buffer.alloc(1024))]);
+  return tarOfGzippedBody('zeros.bin', members * ZEROS_MEMBER_MIB * 1024 * 1024, [gzipBomb(mib)]);
+}
+
+/** A .tar.gz of one file whose body is given already gzipped (members that inflate to exactly `size` bytes). */
+export function tarOfGzippedBody(name: string, size: number, body: Buffer[]): Buffer {
+  const padding = (512 - (size % 512)) % 512;
+  return Buffer.concat([gzipSync(header({ name }, size)), ...body, gzipSync(Buffer.alloc(padding + 1024))]);
 }
