@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEPLOYMENT_STATUSES } from './model.js';
 import { NAME_PATTERN } from './names.js';
 import { serviceSettingsPatchSchema, serviceSettingsViewSchema } from './settings.js';
+import { variableValueSchema } from './variable-value.js';
 
 // Request and response shapes of the HTTP API: validated by the server, relied on by the CLI,
 // and the source of the OpenAPI document.
@@ -14,8 +15,8 @@ export const updateSettingsBody = serviceSettingsPatchSchema;
 export const rollbackBody = z.object({ deployment: z.string().min(1).max(64).optional() }).strict();
 export const variableKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and underscores, not starting with a digit');
 export const variableInputSchema = z.union([
-  z.string(),
-  z.object({ value: z.string(), secret: z.boolean().optional(), sealed: z.boolean().optional() }).strict(),
+  variableValueSchema,
+  z.object({ value: variableValueSchema, secret: z.boolean().optional(), sealed: z.boolean().optional() }).strict(),
 ]);
 export const changeVariablesBody = z
   .object({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NAME_PATTERN } from './names.js';
 import { serviceSettingsPatchSchema } from './settings.js';
+import { variableValueSchema } from './variable-value.js';
 
 // A whole project as code: what wharf.toml says, and what every importer (railway.json/toml,
 // render.yaml, Procfile, docker-compose.yml) produces. The control plane applies a
@@ -16,11 +17,11 @@ const variableKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, d
 
 /** A variable: a plain value, or an object saying how to get one. */
 export const variableSpecSchema = z.union([
-  z.string(),
+  variableValueSchema,
   z
     .object({
       /** The value; may contain references. */
-      value: z.string().optional(),
+      value: variableValueSchema.optional(),
       /** Masked in every output; never copied to another environment. */
       secret: z.boolean().optional(),
       /** Usable by deployments, never readable back (Railway's sealed variables). */

@@ -22,7 +22,7 @@ import { Reconciler } from './reconcile/reconciler.js';
 import { recoverInterruptedDeployments } from './reconcile/recovery.js';
 import { ProcessRuntime } from './runtimes/process/process-runtime.js';
 import { startMetrics } from './metrics/index.js';
-import { storeSource } from './source/store-source.js';
+import { removeStaleUploads, storeSource } from './source/store-source.js';
 import { StoreCronBackend } from './scheduler/cron-backend.js';
 import { CronScheduler, systemClock } from './scheduler/scheduler.js';
 import { databaseAccess } from './databases/access.js';
@@ -57,6 +57,8 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
   const encrypted = store.variables.encryptPlaintext();
   if (encrypted > 0) logger.info({ count: encrypted }, 'encrypted variables stored by an earlier version');
   bootstrapAdminToken(store, options, print);
+  const stale = await removeStaleUploads(paths.sources);
+  if (stale.length > 0) logger.info({ removed: stale }, 'removed uploads a restart cut short');
 
   prepareIsolation(paths, options.isolation);
   for (const warning of isolationWarnings(options.isolation)) logger.warn({ appsDir: options.isolation.appsDir }, warning);

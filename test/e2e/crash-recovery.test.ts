@@ -92,6 +92,12 @@ test('kill -9 while the new deployment waits for health: it is FAILED on restart
   assert.equal(failed.number, 2);
   assert.equal(failed.status, 'FAILED');
   assert.match(failed.reason ?? '', /control plane stopped/);
+  // Alerts on deployment.failed must fire for a deployment a restart failed, too.
+  const events = await wharf.cli(['events', '--kind', 'deployment.failed', '--json'], { cwd: dir });
+  assert.equal(events.code, 0, events.stderr);
+  const failedEvents = parseJson<Array<{ kind: string; message: string; deploymentId: string | null }>>(events).filter((e) => e.deploymentId === failed.id);
+  assert.equal(failedEvents.length, 1, events.stdout);
+  assert.match(failedEvents[0]!.message, /#2 FAILED: interrupted by a control-plane restart/);
   await waitFor(async () => (await status()).replicas.length === 1, { timeoutMs: 15_000, what: 'the half-started replica to be retired' });
   const now = await status();
   assert.equal(now.activeDeployment?.number, 1);

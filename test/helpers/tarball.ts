@@ -33,3 +33,28 @@ export function tarGz(entries: TarEntry[]): Buffer {
   blocks.push(Buffer.alloc(1024));
   return gzipSync(Buffer.concat(blocks));
 }
+
+const ZEROS_MEMBER_MIB = 64;
+let zerosMember: Buffer | undefined;
+/** 64 MiB of zeros, gzipped once (≈ 64 KB): concatenated gzip members are one valid gzip stream. */
+function zeros(): Buffer {
+  zerosMember ??= gzipSync(Buffer.alloc(ZEROS_MEMBER_MIB * 1024 * 1024), { level: 9 });
+  return zerosMember;
+}
+
+/** Gzipped zeros, not a tar: `mib` MiB inflated (rounded up to 64 MiB) from ≈ mib KB. */
+export function gzipBomb(mib: number): Buffer {
+  return Buffer.concat(Array.from({ length: Math.ceil(mib / ZEROS_MEMBER_MIB) }, zeros));
+}
+
+/** A valid .tar.gz of one file `zeros.bin` of `mib` MiB of zeros (a multiple of 64), ≈ mib KB. */
+export function tarBomb(mib: number): Buffer {
+  const members = Math.ceil(mib / ZEROS_MEMBER_MIB);
+  return tarOfGzippedBody('zeros.bin', members * ZEROS_MEMBER_MIB * 1024 * 1024, [gzipBomb(mib)]);
+}
+
+/** A .tar.gz of one file whose body is given already gzipped (members that inflate to exactly `size` bytes). */
+export function tarOfGzippedBody(name: string, size: number, body: Buffer[]): Buffer {
+  const padding = (512 - (size % 512)) % 512;
+  return Buffer.concat([gzipSync(header({ name }, size)), ...body, gzipSync(Buffer.alloc(padding + 1024))]);
+}

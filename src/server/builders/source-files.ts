@@ -1,23 +1,14 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
+import { isSourceFile, readSourceText } from '../source/read-in-source.js';
 
-// Builders only plan from what they see in the source: these read it, nothing else.
+// Builders only plan from what they see in the source: these read it, nothing else, and never
+// follow a link out of it.
 
 export async function isFile(root: string, rel: string): Promise<boolean> {
-  try {
-    return (await fs.stat(path.join(root, rel))).isFile();
-  } catch {
-    return false;
-  }
+  return isSourceFile(root, rel);
 }
 
 export async function readText(root: string, rel: string): Promise<string | null> {
-  try {
-    return await fs.readFile(path.join(root, rel), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
-    throw err;
-  }
+  return readSourceText(root, rel);
 }
 
 /** The first of `candidates` that is a file in root, or null. */

@@ -1,7 +1,8 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { WharfError } from '../../core/errors.js';
 import type { ImportResult } from '../../core/project-spec.js';
 import { parseProcfile } from '../builders/procfile/procfile.js';
+import { readSourceText } from '../source/read-in-source.js';
 import type { Importer, ImportOptions } from './importers/common.js';
 import { importCompose } from './importers/compose.js';
 import { importProcfile } from './importers/procfile.js';
@@ -55,7 +56,7 @@ export function projectFileKind(file: string): ProjectFileKind | null {
 
 export async function findProjectFile(dir: string): Promise<ProjectFile | null> {
   for (const candidate of CANDIDATES) {
-    const text = await readIfFile(path.join(dir, candidate.file));
+    const text = await readIfFile(dir, candidate.file);
     if (text === null) continue;
     if (candidate.kind === 'procfile' && !procfileDescribesProject(text)) continue;
     return candidate;
@@ -67,7 +68,7 @@ export async function findProjectFile(dir: string): Promise<ProjectFile | null> 
 export async function readProjectFile(dir: string, opts: ImportOptions & { serviceName?: string } = {}): Promise<(ImportResult & ProjectFile) | null> {
   const found = await findProjectFile(dir);
   if (!found) return null;
-  const text = await fs.readFile(path.join(dir, found.file), 'utf8');
+  const text = (await readSourceText(dir, found.file)) ?? '';
   return { ...found, ...IMPORTERS[found.kind](found.file, text, opts) };
 }
 
@@ -82,11 +83,12 @@ function procfileDescribesProject(text: string): boolean {
   }
 }
 
-async function readIfFile(file: string): Promise<string | null> {
+/** A project file's text; null when absent or not a file. A link out of `dir` is an error, not absent. */
+async function readIfFile(dir: string, rel: string): Promise<string | null> {
   try {
-    if (!(await fs.stat(file)).isFile()) return null;
-    return await fs.readFile(file, 'utf8');
-  } catch {
+    return await readSourceText(dir, rel);
+  } catch (err) {
+    if (err instanceof WharfError) throw err;
     return null;
   }
 }

@@ -1,10 +1,10 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { WharfError } from '../../core/errors.js';
+import { readSourceText } from '../source/read-in-source.js';
 import type { ServiceSettingsPatch } from '../../core/settings.js';
+import { assertJsonDepth, assertValueDepth, MAX_CONFIG_DEPTH } from './depth.js';
 import { didYouMean } from './did-you-mean.js';
 import { describeValue, valueAt } from './source.js';
 import { jsonPosition, offsetToPosition, tomlPosition, type Position } from './positions.js';
@@ -32,19 +32,16 @@ export const RAILWAY_CONFIG_FILES = ['railway.toml', 'railway.json'] as const;
 const HINT_DOCS = 'The fields Wharf reads are those of Railway config as code: build.{builder,buildCommand}, deploy.{startCommand,healthcheckPath,healthcheckTimeout,restartPolicyType,restartPolicyMaxRetries,numReplicas,overlapSeconds,drainingSeconds}.';
 
 export async function readRailwayConfig(sourceDir: string, environmentName: string): Promise<RailwayConfigResult> {
-  const present: string[] = [];
+  const present: Array<{ name: string; text: string }> = [];
   for (const name of RAILWAY_CONFIG_FILES) {
-    try {
-      if ((await fs.stat(path.join(sourceDir, name))).isFile()) present.push(name);
-    } catch {
-      /* absent */
-    }
+    const text = await readSourceText(sourceDir, name);
+    if (text !== null) present.push({ name, text });
   }
-  const file = present[0];
+  const file = present[0]?.name;
   if (!file) return { file: null, settings: {}, warnings: [] };
-  const text = await fs.readFile(path.join(sourceDir, file), 'utf8');
+  const text = present[0]!.text;
   const result = parseRailwayConfig(file, text, environmentName);
-  if (present.length > 1) result.warnings.unshift(`${present.slice(1).join(', ')} was ignored because ${file} is present (${file} is preferred, as on Railway)`);
+  if (present.length > 1) result.warnings.unshift(`${present.slice(1).map((p) => p.name).join(', ')} was ignored because ${file} is present (${file} is preferred, as on Railway)`);
   return result;
 }
 
@@ -120,6 +117,7 @@ export function loadRailwayConfig(file: string, text: string): { config: Railway
 }
 
 function readJson(file: string, text: string): { value: unknown; locate: Locate } {
+  assertJsonDepth(file, text);
   const errors: ParseError[] = [];
   const tree: Node | undefined = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0 || !tree) {
@@ -148,7 +146,10 @@ function describeJsonError(code: string): string {
 
 function readToml(file: string, text: string): { value: unknown; locate: Locate } {
   try {
-    return { value: parseToml(text), locate: (p) => tomlPosition(text, p) };
+    const value = parseToml(text, { maxDepth: MAX_CONFIG_DEPTH });
+    const locate: Locate = (p) => tomlPosition(text, p);
+    assertValueDepth({ file, value, locate });
+    return { value, locate };
   } catch (err) {
     if (err instanceof TomlError) {
       const what = err.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '');

@@ -1,4 +1,5 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
+import { assertValueDepth, MAX_CONFIG_DEPTH } from './depth.js';
 import { WharfError } from '../../core/errors.js';
 import { databaseSpecSchema, projectSpecSchema, serviceSpecSchema, type ImportResult } from '../../core/project-spec.js';
 import { tomlPosition } from './positions.js';
@@ -56,7 +57,9 @@ export function wharfKnownFields(path: readonly PathSegment[]): readonly string[
 
 export function readTomlDocument(file: string, text: string): SourceDocument {
   try {
-    return { file, value: parseToml(text), locate: (p) => tomlPosition(text, p) };
+    const doc: SourceDocument = { file, value: parseToml(text, { maxDepth: MAX_CONFIG_DEPTH }), locate: (p) => tomlPosition(text, p) };
+    assertValueDepth(doc);
+    return doc;
   } catch (err) {
     if (err instanceof TomlError) {
       const what = err.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '');

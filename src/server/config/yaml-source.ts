@@ -1,17 +1,15 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { WharfError } from '../../core/errors.js';
+import { assertValueDepth, assertYamlDepth } from './depth.js';
 import type { Position } from './positions.js';
 import type { Locate, PathSegment, SourceDocument } from './source.js';
 
 // YAML (render.yaml, docker-compose.yml) with source positions: `yaml`'s document API and a
 // LineCounter, so a field maps back to its line and column.
 
-/** Far deeper than any render.yaml or Compose file. */
-export const MAX_YAML_DEPTH = 100;
-
 export function readYaml(file: string, text: string): SourceDocument {
+  assertYamlDepth(file, text);
   const lineCounter = new LineCounter();
-  checkDepth(file, text);
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
   const error = doc.errors[0];
   if (error) {
@@ -45,7 +43,9 @@ export function readYaml(file: string, text: string): SourceDocument {
     }
     return found;
   };
-  return { file, value: toValue(doc, text, file, position), locate };
+  const read: SourceDocument = { file, value: toValue(doc, text, file, position), locate };
+  assertValueDepth(read);
+  return read;
 }
 
 // Aliases are resolved only here, and the yaml package throws plain errors for the ones it
@@ -61,42 +61,4 @@ function toValue(doc: ReturnType<typeof parseDocument>, text: string, file: stri
     const at = offset >= 0 ? `:${position(offset).line}:${position(offset).column}` : '';
     throw new WharfError('INVALID_CONFIG', `${file}${at} ${what}`, { hint: `Fix the anchors and aliases (&name, *name, <<) in ${file}.` });
   }
-}
-
-// yaml's parser is a loop with its own stack, but turning its tree into a document recurses:
-// '- - - - …' a few thousand deep overflows the stack, and once V8 was compiling a regular
-// expression when it did (found by test/fuzz/config-readers.test.ts), which aborted the whole
-// process (out of memory in the RegExp compiler) instead of throwing. So the depth is measured
-// on the parser's concrete tree, without recursion, before anything recursive runs.
-type CstNode = { type?: string; offset?: number; items?: Array<{ key?: CstNode | null; value?: CstNode | null; sep?: unknown }> };
-
-function checkDepth(file: string, text: string): void {
-  for (const doc of new Parser().parse(text)) {
-    const stack: Array<[CstNode | null | undefined, number]> = [[(doc as { value?: CstNode }).value, 1]];
-    while (stack.length > 0) {
-      const [node, depth] = stack.pop()!;
-      if (!node || typeof node !== 'object' || !Array.isArray(node.items)) continue;
-      if (depth > MAX_YAML_DEPTH) {
-        const pos = positionIn(text, node.offset ?? 0);
-        throw new WharfError('INVALID_CONFIG', `${file}:${pos.line}:${pos.col} nested more than ${MAX_YAML_DEPTH} levels deep`, {
-          hint: `Flatten ${file}: no Blueprint or Compose file needs this many levels.`,
-        });
-      }
-      for (const item of node.items) {
-        stack.push([item.key, depth + 1]);
-        stack.push([item.value, depth + 1]);
-      }
-    }
-  }
-}
-
-/** Line and column of an offset (the LineCounter only fills in while parseDocument runs). */
-function positionIn(text: string, offset: number): { line: number; col: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return { line, col: offset - start + 1 };
 }

@@ -2,7 +2,7 @@ import type { Deployment, DeploymentTrigger, Project } from '../../core/model.js
 import { policyConfigFromEnv, runDoctor } from '../policy/doctor.js';
 import { parseSchedule } from '../scheduler/cron-schedule.js';
 import { WharfError } from '../../core/errors.js';
-import { serviceSettingsSchema, stopGraceMs, type ServiceSettings, type ServiceSettingsPatch } from '../../core/settings.js';
+import { DEFAULT_SETTINGS, serviceSettingsSchema, stopGraceMs, type ServiceSettings, type ServiceSettingsPatch } from '../../core/settings.js';
 import type { DeployContext } from './context.js';
 import { runDeployment } from './pipeline.js';
 import { assertHostFree } from './host-conflicts.js';
@@ -35,15 +35,28 @@ export class Deployer {
     const { store, builds } = this.ctx;
     await ensurePrivatePorts(store, this.ctx.options);
     const context = store.projects.describeInstance(instanceId);
-    const root = serviceSource(builds.sourceDir(sourceDigest), context.instance.settings.rootDirectory);
-    const railway = await this.readRailwayConfig(root.path, context.environment.name);
-    const config = serviceSettingsSchema.parse({ ...context.instance.settings, ...railway.settings });
-    if (config.cronSchedule) parseSchedule(config.cronSchedule);
+    const { railway, config } = await this.sourceConfig(sourceDigest, context.instance.settings, context.environment.name);
     // Railway's rule: a cronSchedule makes the service a cron job.
     if (config.cronSchedule && context.service.kind !== 'cron') store.projects.setServiceKind(context.service.id, 'cron');
     const warnings = [...railway.warnings, ...(await this.checkPolicy(context.environment.production, context.project))];
     if (railway.file) warnings.unshift(`settings from ${railway.file} override the service settings for this deployment`);
     return this.enqueue(instanceId, { trigger, sourceDigest, artifactId: null, config, warnings, rollbackOf: null, after });
+  }
+
+  /**
+   * What deploySource reads from the source before it records anything (railway.json/toml over
+   * the settings), for a service not created yet: a source refused for its config makes none.
+   */
+  async checkSourceForNewService(sourceDigest: string, environmentName: string): Promise<void> {
+    await this.sourceConfig(sourceDigest, DEFAULT_SETTINGS, environmentName);
+  }
+
+  private async sourceConfig(sourceDigest: string, settings: ServiceSettings, environmentName: string) {
+    const root = serviceSource(this.ctx.builds.sourceDir(sourceDigest), settings.rootDirectory);
+    const railway = await this.readRailwayConfig(root.path, environmentName);
+    const config = serviceSettingsSchema.parse({ ...settings, ...railway.settings });
+    if (config.cronSchedule) parseSchedule(config.cronSchedule);
+    return { railway, config };
   }
 
   /**

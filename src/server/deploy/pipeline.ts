@@ -13,6 +13,7 @@ import { runChecks } from './checks.js';
 import { emitDeploymentEvent } from './events.js';
 import { runPreDeploy } from './pre-deploy.js';
 import { Redactor } from '../variables/redact.js';
+import { safeMessage } from '../variables/safe-message.js';
 
 /**
  * One deployment, start to finish, as one story:
@@ -71,8 +72,10 @@ export async function runDeployment(ctx: DeployContext, deploymentId: string): P
     await pruneArtifacts(ctx, deployment.instanceId);
   } catch (error) {
     const status = error instanceof RolloutError ? error.status : 'FAILED';
-    const reason = error instanceof Error ? error.message : String(error);
-    const lines = error instanceof RolloutError ? error.lastLogLines : [];
+    // The reason goes to wharf.db, the events and the server log, none of which redact: an error
+    // can carry a variable (an app's answer, a value quoted by Node), so redact it here, once.
+    const reason = redactor.redact(safeMessage(error));
+    const lines = (error instanceof RolloutError ? error.lastLogLines : []).map((line) => redactor.redact(line));
     log.write('sys', `==> deployment #${deployment.number} ${status}: ${reason}`);
     if (isWharfError(error) && error.hint) log.write('sys', `hint: ${error.hint}`);
     for (const line of lines) log.write('sys', `  | ${line}`);

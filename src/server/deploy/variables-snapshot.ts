@@ -1,3 +1,5 @@
+import { WharfError } from '../../core/errors.js';
+import { NUL_MESSAGE } from '../../core/variable-value.js';
 import type { Store } from '../store/store.js';
 import { SHARED, type StoredVariable } from '../store/variables.js';
 import type { ServerOptions } from '../options.js';
@@ -69,6 +71,13 @@ export function snapshotVariables(scopeCtx: ScopeContext, instanceId: string): V
   const name = ctx.service.name;
   const own = resolved.values[name] ?? {};
   const values = { ...own };
+  // The API refuses these; one stored by an earlier version must not reach a process, whose
+  // spawn error would quote it.
+  for (const [key, value] of Object.entries(values)) {
+    if (value.includes('\0')) {
+      throw new WharfError('BAD_REQUEST', `variable ${key} of ${name}: ${NUL_MESSAGE}`, { hint: `Set it again without the NUL byte: \`wharf variables --set ${key}=…\`.` });
+    }
+  }
   const secretKeys = Object.keys(scope.input.services[name] ?? {}).filter((key) => {
     if (scope.secret.has(`${name}.${key}`)) return true;
     // A value built from a secret (DATABASE_URL from a password) is as secret as its part.

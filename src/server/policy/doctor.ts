@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Project } from '../../core/model.js';
 import type { BuildService } from '../deploy/context.js';
 import { serviceSource } from '../deploy/source-root.js';
+import { readSourceText } from '../source/read-in-source.js';
 import { environmentScope, type ScopeContext } from '../deploy/variables-snapshot.js';
 import type { ServerOptions } from '../options.js';
 import type { Store } from '../store/store.js';
@@ -71,7 +70,8 @@ async function envExampleKeys(store: Store, builds: BuildService, serviceId: str
   if (!latest) return [];
   try {
     const root = serviceSource(builds.sourceDir(latest.sourceDigest), latest.config.rootDirectory);
-    return parseEnvExample(await readFile(path.join(root.path, '.env.example'), 'utf8'));
+    // Only inside the source: a link out of it is no .env.example.
+    return parseEnvExample((await readSourceText(root.path, '.env.example')) ?? '');
   } catch {
     return [];
   }

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { WharfError } from '../../core/errors.js';
 import { deadlocksExtraction } from './tar-deadlock.js';
+import { resolveInTree } from './link-tree.js';
 
 // What an uploaded archive may hold: regular files, folders and symlinks that stay inside
-// the root, all under relative paths. Checked on the listing, before anything is written.
+// the root (followed through the other links of the tree), all under relative paths, each
+// path once. Checked on the listing, before anything is written.
 
 export interface ArchiveLimits {
   maxUnpackedBytes: number;
@@ -37,8 +39,9 @@ export function safeEntryPath(raw: string): string {
 export class ArchiveChecker {
   private entries = 0;
   private bytes = 0;
-  private readonly symlinks = new Set<string>();
+  private readonly symlinks = new Map<string, string>();
   private readonly paths: string[] = [];
+  private readonly seen = new Map<string, string>();
 
   constructor(private readonly limits: ArchiveLimits) {}
 
@@ -67,8 +70,14 @@ export class ArchiveChecker {
       if (deadlocksExtraction(entry.path, entry.linkpath ?? '')) {
         throw invalidSource(`archive entry '${entry.path}' is a symlink to '${entry.linkpath}', a path it lies inside`, 'Point the link with a relative path from its own folder (e.g. `..`), or leave it out.');
       }
-      this.symlinks.add(rel);
+      this.symlinks.set(rel, target);
     }
+    // A later entry replaces an earlier one on extraction: the listing must be what lands on disk.
+    const before = this.seen.get(rel);
+    if (before !== undefined && !(before === 'Directory' && entry.type === 'Directory')) {
+      throw invalidSource(`archive entry '${entry.path}' appears more than once`);
+    }
+    this.seen.set(rel, entry.type);
     if (rel !== '') this.paths.push(rel);
     this.entries += 1;
     this.bytes += entry.size;
@@ -92,6 +101,13 @@ export class ArchiveChecker {
         const parent = parts.slice(0, i).join('/');
         if (this.symlinks.has(parent)) throw invalidSource(`archive entry '${p}' lies beneath the symlink '${parent}'`);
       }
+    }
+    for (const [link, target] of this.symlinks) {
+      const resolved = resolveInTree(this.symlinks, link);
+      if ('outside' in resolved) {
+        throw invalidSource(`archive entry '${link}' is a symlink to '${target}', which leads outside the source once the symlinks on its way are followed`);
+      }
+      if ('loop' in resolved) throw invalidSource(`archive entry '${link}' is a symlink to '${target}' in a loop of symlinks`);
     }
   }
 }

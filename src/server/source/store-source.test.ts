@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { create } from 'tar';
 import { isWharfError } from '../../core/errors.js';
 import { storeSource } from './store-source.js';
-import { tarGz, type TarEntry } from '../../../test/helpers/tarball.js';
+import { tarBomb, tarGz, type TarEntry } from '../../../test/helpers/tarball.js';
 
 type Entry = TarEntry;
 
@@ -21,7 +21,7 @@ async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-async function rejects(body: Buffer, code: string, match: RegExp, opts: { maxUploadBytes?: number; maxEntries?: number; maxUnpackedBytes?: number } = {}) {
+async function rejects(body: Buffer, code: string, match: RegExp, opts: { maxUploadBytes?: number; maxEntries?: number; maxUnpackedBytes?: number; maxRatio?: number } = {}) {
   await withDir(async (sourcesDir) => {
     await assert.rejects(storeSource(Readable.from([body]), { sourcesDir, ...opts }), (err: unknown) => {
       assert.ok(isWharfError(err), String(err));
@@ -77,6 +77,18 @@ const malicious: Array<[string, Entry[], RegExp]> = [
   ['a hard link', [{ name: 'a', body: 'x' }, { name: 'b', type: '1', link: 'a' }], /'b' is a hard link/],
   ['a device', [{ name: 'tty', type: '3' }], /'tty' is a device file/],
   ['a fifo', [{ name: 'pipe', type: '6' }], /'pipe' is a named pipe/],
+  [
+    'a chain of symlinks that climbs out once followed',
+    [
+      { name: 'deep/a/b/c/d/', type: '5' },
+      { name: 'deep/a/b/c/d/up', type: '2', link: '../../../../..' },
+      { name: 'esc', type: '2', link: 'deep/a/b/c/d/up/../../../../../..' },
+    ],
+    /'esc' is a symlink to 'deep\/a\/b\/c\/d\/up\/\.\.\/\.\.\/\.\.\/\.\.\/\.\.\/\.\.', which leads outside the source/,
+  ],
+  ['a link that reaches out through a link defined later', [{ name: 'x', type: '2', link: 'd/up/..' }, { name: 'd/', type: '5' }, { name: 'd/up', type: '2', link: '..' }], /'x' is a symlink to 'd\/up\/\.\.', which leads outside/],
+  ['a loop of symlinks', [{ name: 'a', type: '2', link: 'b' }, { name: 'b', type: '2', link: 'a' }], /in a loop of symlinks/],
+  ['the same path twice', [{ name: 'x', body: 'one' }, { name: 'x', type: '2', link: 'y' }], /'x' appears more than once/],
   ['an entry written through a symlink', [{ name: 'l', type: '2', link: '.' }, { name: 'l/x', body: 'x' }], /'l\/x' lies beneath the symlink 'l'/],
 ];
 
@@ -88,11 +100,16 @@ test('rejects an upload over the limit, naming the limit', () => rejects(tarGz(o
 
 test('rejects too many entries and too many unpacked bytes', async () => {
   await rejects(tarGz(ok), 'INVALID_SOURCE', /more than 2 entries/, { maxEntries: 2 });
-  await rejects(tarGz([{ name: 'big', body: 'x'.repeat(5000) }]), 'INVALID_SOURCE', /unpacks to more than/, { maxUnpackedBytes: 1000 });
+  await rejects(tarGz([{ name: 'big', body: 'x'.repeat(5000) }]), 'INVALID_SOURCE', /(unpacks|decompresses) to more than/, { maxUnpackedBytes: 1000 });
 });
 
 test('rejects a garbage body and a non-tar gzip', async () => {
   await rejects(Buffer.from('this is not an archive at all'), 'INVALID_SOURCE', /not a \.tar\.gz archive/);
   await rejects(gzipSync(Buffer.from('plain text, gzipped, not a tarball')), 'INVALID_SOURCE', /not a \.tar\.gz archive/);
   await rejects(Buffer.concat([tarGz(ok).subarray(0, 40)]), 'INVALID_SOURCE', /not a \.tar\.gz archive/);
+});
+
+test('rejects a tar bomb by its ratio after the first MiBs, and a big inflated stream by its total', async () => {
+  await rejects(tarBomb(128), 'INVALID_SOURCE', /decompresses to more than 100 times its size/);
+  await rejects(tarBomb(64), 'INVALID_SOURCE', /(unpacks|decompresses) to more than 1 MiB/, { maxUnpackedBytes: 1024 * 1024, maxRatio: 1e6 });
 });

@@ -1,49 +1,85 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Parser, extract, type ReadEntry } from 'tar';
 import type { SourceDir } from '../../core/build.js';
 import { WharfError } from '../../core/errors.js';
-import { ArchiveChecker, formatBytes, invalidSource, type ArchiveLimits } from './check-entry.js';
+import { formatBytes } from './check-entry.js';
+import { runUnpack } from './run-unpack.js';
+import type { UnpackLimits } from './unpack.js';
 
-// Uploaded .tar.gz → <sourcesDir>/<sha256>, content-addressed and written once:
-// stream to a temp file while hashing, list and check every entry, only then extract
-// into a temp folder beside the target and rename it into place.
+// Uploaded .tar.gz → <sourcesDir>/<sha256>, content-addressed and written once: stream to a
+// temp file while hashing, then (in a worker thread, through a bounded inflater) list and check
+// every entry, extract into a temp folder beside the target and rename it into place.
 
 export interface StoreSourceOptions {
   sourcesDir: string;
   /** Default 200 MiB, or WHARF_MAX_UPLOAD_BYTES. */
   maxUploadBytes?: number;
-  /** Default 2 GiB. */
+  /** What the gzip data may inflate to. Default 2 GiB, or WHARF_MAX_UNPACKED_BYTES. */
   maxUnpackedBytes?: number;
+  /** Inflated bytes per compressed byte, past the first 16 MiB. Default 100, or WHARF_MAX_UNPACK_RATIO. */
+  maxRatio?: number;
   /** Default 200k. */
   maxEntries?: number;
+  /** Wall-clock limit of the check and extraction. Default 5 min, or WHARF_UNPACK_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
 export const DEFAULT_MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024;
+export const DEFAULT_MAX_UNPACK_RATIO = 100;
 export const DEFAULT_MAX_ENTRIES = 200_000;
+export const DEFAULT_UNPACK_TIMEOUT_MS = 5 * 60_000;
+const RATIO_FLOOR_BYTES = 16 * 1024 * 1024;
+const WORKER_HEAP_MB = 256;
+
+const UPLOAD_PREFIX = '.upload-';
+const TMP_MARK = '.tmp-';
 
 export async function storeSource(body: Readable, opts: StoreSourceOptions): Promise<SourceDir> {
-  const maxUploadBytes = opts.maxUploadBytes ?? envBytes('WHARF_MAX_UPLOAD_BYTES') ?? DEFAULT_MAX_UPLOAD_BYTES;
-  const limits: ArchiveLimits = {
-    maxUnpackedBytes: opts.maxUnpackedBytes ?? DEFAULT_MAX_UNPACKED_BYTES,
+  const maxUploadBytes = opts.maxUploadBytes ?? envNumber('WHARF_MAX_UPLOAD_BYTES') ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const limits: UnpackLimits = {
+    maxUnpackedBytes: opts.maxUnpackedBytes ?? envNumber('WHARF_MAX_UNPACKED_BYTES') ?? DEFAULT_MAX_UNPACKED_BYTES,
+    maxRatio: opts.maxRatio ?? envNumber('WHARF_MAX_UNPACK_RATIO') ?? DEFAULT_MAX_UNPACK_RATIO,
+    ratioFloorBytes: RATIO_FLOOR_BYTES,
     maxEntries: opts.maxEntries ?? DEFAULT_MAX_ENTRIES,
   };
-  await fs.mkdir(opts.sourcesDir, { recursive: true });
-  const tmpArchive = path.join(opts.sourcesDir, `.upload-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}.tar.gz`);
+  const timeoutMs = opts.timeoutMs ?? envNumber('WHARF_UNPACK_TIMEOUT_MS') ?? DEFAULT_UNPACK_TIMEOUT_MS;
+  await fs.mkdir(opts.sourcesDir, { recursive: true, mode: 0o700 });
+  const tmpArchive = path.join(opts.sourcesDir, `${UPLOAD_PREFIX}${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}.tar.gz`);
+  let target: string | undefined;
   try {
     const digest = await receive(body, tmpArchive, maxUploadBytes);
-    const target = path.join(opts.sourcesDir, digest);
+    target = path.join(opts.sourcesDir, digest);
     if (await exists(target)) return { path: target, digest };
-    await checkArchive(tmpArchive, limits);
-    await unpackOnce(tmpArchive, target);
+    await runUnpack({ archive: tmpArchive, target, limits }, { timeoutMs, heapMb: WORKER_HEAP_MB });
     return { path: target, digest };
+  } catch (err) {
+    // A worker stopped mid-way (timeout, out of memory) leaves its temp folder: remove it.
+    if (target) await removeTemps(opts.sourcesDir, (name) => name.startsWith(`${path.basename(target!)}${TMP_MARK}`));
+    throw err;
   } finally {
     await fs.rm(tmpArchive, { force: true });
   }
+}
+
+/** At start-up: uploads and extractions a crash or restart cut short are garbage. */
+export async function removeStaleUploads(sourcesDir: string): Promise<string[]> {
+  return removeTemps(sourcesDir, (name) => name.startsWith(UPLOAD_PREFIX) || name.includes(TMP_MARK));
+}
+
+async function removeTemps(dir: string, match: (name: string) => boolean): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const stale = names.filter(match);
+  for (const name of stale) await fs.rm(path.join(dir, name), { recursive: true, force: true });
+  return stale;
 }
 
 async function receive(body: Readable, file: string, maxBytes: number): Promise<string> {
@@ -64,96 +100,8 @@ async function receive(body: Readable, file: string, maxBytes: number): Promise<
       done(null, chunk);
     },
   });
-  await pipeline(body, meter, createWriteStream(file));
+  await pipeline(body, meter, createWriteStream(file, { mode: 0o600 }));
   return hash.digest('hex');
-}
-
-async function checkArchive(file: string, limits: ArchiveLimits): Promise<void> {
-  const handle = await fs.open(file, 'r');
-  const magic = Buffer.alloc(2);
-  try {
-    await handle.read(magic, 0, 2, 0);
-  } finally {
-    await handle.close();
-  }
-  if (magic[0] !== 0x1f || magic[1] !== 0x8b) throw notArchive('it does not start like gzip data');
-
-  const checker = new ArchiveChecker(limits);
-  await new Promise<void>((resolve, reject) => {
-    const input = createReadStream(file);
-    let failed = false;
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      input.destroy();
-      reject(err);
-    };
-    const parser = new Parser({
-      strict: true,
-      onReadEntry: (entry: ReadEntry) => {
-        try {
-          checker.check({ path: entry.path, type: entry.type, size: entry.size ?? 0, linkpath: entry.linkpath });
-        } catch (err) {
-          fail(err);
-        }
-        entry.resume();
-      },
-    });
-    parser.on('ignoredEntry', (entry: ReadEntry) => fail(invalidSource(`archive entry '${entry.path}' has an unsupported type (${entry.type})`)));
-    parser.on('error', (err: Error) => fail(err instanceof WharfError ? err : notArchive(err.message)));
-    parser.on('end', () => {
-      if (failed) return;
-      try {
-        checker.finish();
-        resolve();
-      } catch (err) {
-        fail(err);
-      }
-    });
-    input.on('error', fail);
-    input.pipe(parser);
-  });
-}
-
-function notArchive(detail: string): WharfError {
-  return invalidSource(`the upload is not a .tar.gz archive (${detail})`, 'Upload the folder with `wharf up`, or send a gzip-compressed tar archive.');
-}
-
-async function unpackOnce(archive: string, target: string): Promise<void> {
-  const tmp = await fs.mkdtemp(`${target}.tmp-`);
-  try {
-    // Not strict: an entry that cannot be written (a file, then a folder of the same name; a
-    // folder, then a file over it) is a warning and extraction carries on to the end. Strict
-    // mode rejected at the first one while other entries were still being written, so the clean-
-    // up raced them (ENOTEMPTY), and the plain fs error, with the server's paths in it, became a
-    // 500: found by test/fuzz/tarball-checker.test.ts.
-    const problems: string[] = [];
-    await extract({
-      file: archive,
-      cwd: tmp,
-      strict: false,
-      preserveOwner: false,
-      // node-tar passes an fs error as `data` (its code and path on it), with the entry.
-      // TAR_ENTRY_INFO is information (a path prefix stripped), not a failure.
-      onwarn: (code, _message, data) => {
-        if (code === 'TAR_ENTRY_INFO') return;
-        const { entry, code: errno } = data as { entry?: { path?: string }; code?: string };
-        problems.push(entry?.path === undefined ? (errno ?? code) : `'${entry.path}' (${errno ?? code})`);
-      },
-    });
-    if (problems.length > 0) {
-      throw invalidSource(`the archive could not be unpacked: ${problems.slice(0, 3).join(', ')}${problems.length > 3 ? `, … (${problems.length} in all)` : ''}`, 'Each path in the archive must be either a file or a folder, once.');
-    }
-    await fs.chmod(tmp, 0o755);
-    try {
-      await fs.rename(tmp, target);
-    } catch (err) {
-      // Another upload of the same archive won the race: its copy is identical.
-      if (!(await exists(target))) throw err;
-    }
-  } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
-  }
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -165,7 +113,7 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-function envBytes(name: string): number | undefined {
+function envNumber(name: string): number | undefined {
   const raw = process.env[name];
   if (!raw) return undefined;
   const n = Number(raw);

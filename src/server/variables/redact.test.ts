@@ -40,6 +40,23 @@ for (const [what, secrets, line, expected] of cases) {
   });
 }
 
+test('redact: base64 of a text that holds the value anywhere (Basic auth of user:password)', () => {
+  const secret = 'hunter2-hunter2';
+  const redactor = new Redactor([{ key: 'PASSWORD', value: secret }]);
+  for (const prefix of ['', 'a', 'ab', 'user:', 'admin:']) {
+    for (const suffix of ['', 'x', ':more text']) {
+      for (const encoding of ['base64', 'base64url'] as const) {
+        const encoded = Buffer.from(`${prefix}${secret}${suffix}`).toString(encoding);
+        const out = redactor.redact(`Authorization: Basic ${encoded}`);
+        assert.match(out, /\[secret:PASSWORD\]/, `${encoding} of '${prefix}…${suffix}': ${out}`);
+        // What is left decodes to at most the bytes next to the value, never 3 of its own in a row.
+        const left = out.replace('Authorization: Basic ', '').split('[secret:PASSWORD]');
+        for (const piece of left) assert.ok(!Buffer.from(piece, encoding).toString('latin1').includes(secret.slice(0, 3)) || prefix.includes(secret.slice(0, 3)), out);
+      }
+    }
+  }
+});
+
 test('the short-value rule is 6 characters', () => {
   assert.equal(MIN_REDACTED_LENGTH, 6);
   assert.equal(new Redactor([{ key: 'K', value: 'abcde' }]).size, 0);

@@ -3,7 +3,8 @@ import { AhoCorasick } from './aho-corasick.js';
 // Replaces secret values in log lines with `[secret:KEY]`, before the line is written.
 // Besides the value itself it catches the forms a value commonly takes in logs: URL-encoded
 // (a password inside a connection string), JSON-escaped (a value logged inside a JSON
-// line), and base64 (Basic auth headers, when the value starts the encoded text).
+// line), and base64 (Basic auth headers `user:password`, wherever the value sits in the
+// encoded text).
 // Every occurrence is found, overlapping ones too (one Aho-Corasick pass), and overlapping
 // or nested matches are merged, so no piece of a secret survives next to the label.
 
@@ -78,9 +79,14 @@ export class Redactor {
 /** The value and the encoded forms it often takes in logs. */
 function formsOf(value: string): string[] {
   const forms = [value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)];
-  // Whole base64 groups only: those are the same wherever the value ends.
+  // In base64 a value encodes one of three ways, by where it starts in a 3-byte group (after
+  // `user:` it starts at 5 % 3). Skipping its first 0, 1 or 2 bytes aligns it to a group; whole
+  // groups only, which encode the same whatever comes before and after.
   const bytes = Buffer.from(value, 'utf8');
-  const whole = bytes.subarray(0, bytes.length - (bytes.length % 3));
-  if (whole.length > 0) forms.push(whole.toString('base64'), whole.toString('base64url'));
+  for (let skip = 0; skip < 3; skip++) {
+    const rest = bytes.subarray(skip);
+    const whole = rest.subarray(0, rest.length - (rest.length % 3));
+    if (whole.length > 0) forms.push(whole.toString('base64'), whole.toString('base64url'));
+  }
   return forms;
 }

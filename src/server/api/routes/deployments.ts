@@ -11,7 +11,7 @@ import { readLinesFrom } from '../../observe/log-file.js';
 import { buildLogFile } from '../../observe/log-paths.js';
 import { flag, jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';
-import { resolveInstance } from '../resolve.js';
+import { resolveEnvironment, resolveInstance } from '../resolve.js';
 import { deploymentView as view } from '../views.js';
 import { SERVICE } from './services.js';
 
@@ -25,11 +25,13 @@ export function deploymentRoutes(app: Hono, deps: ApiDeps): void {
   registry.add({ method: 'post', path: `${SERVICE}/deployments`, summary: 'Upload a folder (.tar.gz) and deploy it; creates the service when ?create=1', rawBody: 'application/gzip', query: z.object({ create: z.string().optional(), kind: kindQuery }), response: deploymentView });
   app.post(`${SERVICE}/deployments`, async (c) => {
     const create = flag(c.req.query('create'));
-    if (!create) instanceOf(c);
+    const existing = create ? store.projects.findService(resolveEnvironment(store, c.req.param('project')!, c.req.param('environment')!).project.id, c.req.param('service')!) : instanceOf(c).service;
     const body = c.req.raw.body;
     if (!body) throw new WharfError('INVALID_SOURCE', 'the request has no body', { hint: 'Send the folder as a .tar.gz (`wharf up` does this).' });
-    // The upload is checked before a new service is made, so a rejected one leaves nothing behind.
+    // The upload and its railway.json are checked before a new service is made, so a rejected
+    // one leaves nothing behind.
     const source = await deps.storeSource(Readable.fromWeb(body as never));
+    if (!existing) await deployer.checkSourceForNewService(source.digest, c.req.param('environment')!);
     const ctx = instanceOf(c, create);
     // A service made before its first deploy (its variables were set first) is still new: it
     // takes the kind its first deploy asks for (`wharf up --kind worker`).
