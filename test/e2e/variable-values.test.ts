@@ -69,6 +69,7 @@ test('a failed check whose answer carries a secret is stored, emitted and logged
   const failed = deployments[0]!;
   assert.equal(failed.status, 'FAILED');
   const events = await wharf.cli(['events', '--json'], { cwd: dir });
+  assert.equal(events.code, 0, events.stderr);
   const buildLog = await wharf.cli(['logs', '--build', '--deployment', failed.id], { cwd: dir });
   assert.equal(buildLog.code, 0, buildLog.stderr);
   assert.match(buildLog.stdout, /\[secret:GREETING\]/, 'the build log shows the failed answer, redacted');

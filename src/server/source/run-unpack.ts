@@ -44,7 +44,7 @@ export function runUnpack(job: UnpackJob, limits: WorkerLimits): Promise<void> {
     worker.on('error', (err: Error) =>
       settle(
         (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new WharfError('INVALID_SOURCE', 'unpacking the upload ran out of memory', { hint: 'Upload a smaller folder, or raise WHARF_UNPACK_HEAP_MB on the server.' })
+          ? new WharfError('INVALID_SOURCE', 'unpacking the upload ran out of memory', { hint: 'Upload a smaller folder: leave generated files out with .gitignore or .wharfignore.' })
           : new WharfError('INTERNAL', `unpacking the upload failed: ${err.message}`),
       ),
     );
