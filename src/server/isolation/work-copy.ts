@@ -150,8 +150,13 @@ export async function sealRelease(dir: string): Promise<void> {
     if (root) await fsp.lchown(file, uid, gid);
     if (isLink) return;
     const { mode } = await fsp.stat(file);
-    // Readable by the app's user through its working copy's links: others keep their read bits.
-    const next = isDir ? (mode & 0o755) | 0o700 : root ? mode & 0o755 : mode & 0o555;
+    // Readable by the app's user through its working copy's links: as root every entry gets read
+    // (and, where the owner could, execute) bits for others. The sources are stored 0600/0700
+    // (the state folder's umask), so without this an app could not read its own files; the
+    // release stays unreachable for other services because releases/ and each working copy's
+    // top folder are 0700.
+    const readable = (mode & 0o100) !== 0 ? 0o755 : 0o644;
+    const next = root ? (isDir ? 0o755 : readable) : isDir ? (mode & 0o755) | 0o700 : mode & 0o555;
     if ((mode & 0o7777) !== next) await fsp.chmod(file, next);
   };
   const walk = async (current: string): Promise<void> => {
