@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, renameSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, renameSync, statSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 
 // The file the traffic counter appends its lines to (traffic.log): a few lines per 10 s, written
@@ -31,7 +31,16 @@ export class TrafficLog {
   }
 
   private open(): WriteStream {
-    const stream = createWriteStream(this.file, { flags: 'a', mode: 0o600 });
+    // Opened here, not by the stream (which opens its file later, asynchronously): a rotation
+    // right after a (re)start would otherwise rename the file before the old stream opened it,
+    // and both streams would append to the new file, out of order.
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.file, 'a', 0o600);
+    } catch {
+      /* the stream tries again and reports to its error handler */
+    }
+    const stream = fd === undefined ? createWriteStream(this.file, { flags: 'a', mode: 0o600 }) : createWriteStream('', { fd });
     // A failing disk must not take the proxy down: the lines are lost, the requests are not.
     stream.on('error', () => undefined);
     return stream;
