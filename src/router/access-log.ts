@@ -1,5 +1,6 @@
-import { createWriteStream, mkdirSync, renameSync, statSync, type WriteStream } from 'node:fs';
+import { mkdirSync, renameSync, statSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { openAppendStream } from './append-stream.js';
 
 // One JSON line per request, for metrics. Lines are written straight into an off-heap buffer
 // that reaches the file in batches, so the proxy never waits on the disk, makes one write per
@@ -108,10 +109,7 @@ export class AccessLog {
   }
 
   private open(): WriteStream {
-    const stream = createWriteStream(this.file, { flags: 'a', mode: 0o600 });
-    // A failing disk must not take the proxy down; the lines are lost, the requests are not.
-    stream.on('error', () => undefined);
-    return stream;
+    return openAppendStream(this.file);
   }
 
   private rotate(): void {

@@ -1,5 +1,6 @@
-import { createWriteStream, mkdirSync, openSync, renameSync, statSync, type WriteStream } from 'node:fs';
+import { mkdirSync, renameSync, statSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { openAppendStream } from './append-stream.js';
 
 // The file the traffic counter appends its lines to (traffic.log): a few lines per 10 s, written
 // through a stream so the router never waits on the disk. Mode 0600; rotated to `.1` (one
@@ -31,19 +32,7 @@ export class TrafficLog {
   }
 
   private open(): WriteStream {
-    // Opened here, not by the stream (which opens its file later, asynchronously): a rotation
-    // right after a (re)start would otherwise rename the file before the old stream opened it,
-    // and both streams would append to the new file, out of order.
-    let fd: number | undefined;
-    try {
-      fd = openSync(this.file, 'a', 0o600);
-    } catch {
-      /* the stream tries again and reports to its error handler */
-    }
-    const stream = fd === undefined ? createWriteStream(this.file, { flags: 'a', mode: 0o600 }) : createWriteStream('', { fd });
-    // A failing disk must not take the proxy down: the lines are lost, the requests are not.
-    stream.on('error', () => undefined);
-    return stream;
+    return openAppendStream(this.file);
   }
 
   private rotate(): void {
