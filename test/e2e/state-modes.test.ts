@@ -8,7 +8,10 @@ import { copyExample, startWharf, type Wharf } from '../helpers/wharf.js';
 // Everything under the state folder is Wharf's alone: no group or other bits on any folder or
 // file after a deploy (logs, sources, releases, the router's files, the databases), except the
 // two folders a database's own user must pass through when Wharf runs as root (0711: enter,
-// not list).
+// not list), and, as root, what lies inside a sealed release (releases/<instance>/<artifact>/…):
+// read and execute for others, never write, because the service's own user reads those files
+// through its working copy's hard links (docs/isolation.md). releases/ and releases/<instance>
+// stay closed, so no one reaches a release by its path.
 
 let wharf: Wharf;
 let dir: string;
@@ -51,7 +54,9 @@ test('no file or folder under the state folder has group or other bits, but the 
   const passThrough = new Set([paths.home, paths.data]);
   const open: string[] = [];
   const check = (file: string, mode: number) => {
-    const allowed = root && passThrough.has(file) ? 0o011 : 0;
+    const inRelease = path.relative(paths.releases, file).split(path.sep);
+    const sealed = root && inRelease[0] !== '..' && inRelease.length >= 2;
+    const allowed = root && passThrough.has(file) ? 0o011 : sealed ? 0o055 : 0;
     if ((mode & 0o077 & ~allowed) !== 0) open.push(`${path.relative(wharf.home, file) || '.'} ${mode.toString(8)}`);
   };
   check(paths.home, (await lstat(paths.home)).mode & 0o777);
