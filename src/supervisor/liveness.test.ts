@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '../../test/helpers/wait.js';
 import { LivenessMonitor, type LivenessEvents } from './liveness.js';
 
 // The monitor against a real HTTP server on 127.0.0.1 that always answers 503.
@@ -56,7 +57,7 @@ test('a first run that is not healthy yet is left to whoever started it: nothing
   const monitor = new LivenessMonitor(server.port, { path: '/health', intervalMs: 20, timeoutMs: 1000, failureThreshold: 1 }, events, { countFromMs: null });
   monitor.start();
   try {
-    while (server.probes() < 5) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitFor(() => server.probes() >= 5, { timeoutMs: 10_000, what: 'five probes' });
     assert.deepEqual(seen, []);
   } finally {
     monitor.stop();
