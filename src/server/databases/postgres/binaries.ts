@@ -65,6 +65,12 @@ function reachableServerDir(dir: string): string {
     chmodTree(tmp);
     renameSync(tmp, target);
   }
+  // The server runs with umask 077, so mkdir's mode is not what lands (and an earlier copy may
+  // have been made so): the postgres user must pass through the system folder (0711; it is also
+  // root's default state folder) and the copy's parent.
+  const system = path.dirname(path.dirname(target));
+  if ((statSync(system).mode & 0o001) === 0) chmodSync(system, (statSync(system).mode & 0o777) | 0o011);
+  chmodSync(path.dirname(target), 0o755);
   return path.join(target, 'bin');
 }
 
