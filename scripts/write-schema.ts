@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { wharfJsonSchemaText } from '../src/server/config/json-schema.js';
+import { wharfJsonSchemaText } from '../src/shared/config/json-schema.js';
 
 const target = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'wharf.schema.json');
 await fs.writeFile(target, wharfJsonSchemaText());

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { WharfError } from '../core/errors.js';
 import { wharfPaths } from '../core/paths.js';
 import { ApiClient } from './client.js';
-import { readCliConfig, updateCliConfig, type Link } from './config-file.js';
+import { readCliConfig, updateCliConfig, type Link } from '../shared/cli-config.js';
 
 // Which server, which token, and which project/environment/service a command is about:
 // flags first, then WHARF_* variables, then the folder's link in the CLI config.

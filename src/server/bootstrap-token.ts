@@ -1,4 +1,4 @@
-import { updateCliConfig } from '../cli/config-file.js';
+import { updateCliConfig } from '../shared/cli-config.js';
 import type { ServerOptions } from './options.js';
 import type { Store } from './store/store.js';
 

@@ -12,7 +12,7 @@ import { attachExecSocket } from './api/exec-socket.js';
 import { RouteRegistry } from './api/registry.js';
 import { bootstrapAdminToken } from './bootstrap-token.js';
 import { localBuildService } from './build-service.js';
-import { readRailwayConfig } from './config/railway-config.js';
+import { readRailwayConfig } from '../shared/config/railway-config.js';
 import type { DeployContext } from './deploy/context.js';
 import { Deployer } from './deploy/deployer.js';
 import { InstanceLocks } from './deploy/instance-locks.js';
@@ -35,7 +35,7 @@ import { databaseStatsSources } from './databases/stats.js';
 import { DrainService } from './drains/service.js';
 import { shipperOptionsFromEnv } from './drains/shipper.js';
 import { Store } from './store/store.js';
-import { Keyring, keyringOptionsFromEnv } from './variables/keyring.js';
+import { Keyring, keyringOptionsFromEnv } from '../shared/secrets/keyring.js';
 import { WHARF_VERSION } from './version.js';
 
 export interface ControlPlane {

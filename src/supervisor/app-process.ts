@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import type { ReplicaSpec } from '../core/runtime.js';
 import type { AppExit } from './restart-policy.js';
-import type { LogWriter } from '../server/observe/log-writer.js';
+import type { LogWriter } from '../shared/log-writer.js';
 import { groupAlive, terminateGroup } from './process-group.js';
 import { LineRateLimiter, rateLimitFromEnv } from './rate-limit.js';
 

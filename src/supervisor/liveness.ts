@@ -1,5 +1,5 @@
 import type { LivenessSpec } from '../core/runtime.js';
-import { probeHttp, probeTcp } from '../server/deploy/probe.js';
+import { probeHttp, probeTcp } from '../shared/probe.js';
 
 // Liveness: an HTTP GET (any 2xx is healthy) or a TCP connect on 127.0.0.1:port, with the
 // same probes the deploy pipeline's readiness checks use. Failures count once the app has been

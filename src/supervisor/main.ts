@@ -1,6 +1,6 @@
-import { LogWriter } from '../server/observe/log-writer.js';
-import { Keyring, keyringOptionsFromEnv } from '../server/variables/keyring.js';
-import { Redactor } from '../server/variables/redact.js';
+import { LogWriter } from '../shared/log-writer.js';
+import { Keyring, keyringOptionsFromEnv } from '../shared/secrets/keyring.js';
+import { Redactor } from '../shared/secrets/redact.js';
 import { KEY_FILE_ENV, openSpec, type StoredSpec } from './sealed-spec.js';
 import { readSpecSync, readStopGraceMs } from './status-file.js';
 import { Supervisor } from './supervisor.js';

@@ -1,5 +1,5 @@
 import type { ReplicaSpec } from '../core/runtime.js';
-import type { SecretBox } from '../server/store/secret-box.js';
+import type { SecretBox } from '../shared/secrets/secret-box.js';
 
 // A replica's environment holds its secrets, and spec.json lies under the state directory:
 // the runtime seals env and secret values into one encrypted field, the supervisor opens it.

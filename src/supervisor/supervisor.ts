@@ -1,7 +1,7 @@
 import type { ReplicaSpec, ReplicaState, ReplicaStatus } from '../core/runtime.js';
 import { AppProcess } from './app-process.js';
 import { LivenessMonitor } from './liveness.js';
-import type { LogWriter } from '../server/observe/log-writer.js';
+import type { LogWriter } from '../shared/log-writer.js';
 import { signalGroup } from './process-group.js';
 import {
   backoffMs,

@@ -6,7 +6,7 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeploymentView, ServiceStatusView, VariableView } from '../../src/core/api.js';
 import { suggestName } from '../../src/core/names.js';
-import { parseDotenv } from '../../src/server/variables/dotenv.js';
+import { parseDotenv } from '../../src/shared/dotenv.js';
 import { readRailwayTable } from '../helpers/railway-table.js';
 import { REPO, parseJson, startWharf, waitFor, type CliResult, type Wharf } from '../helpers/wharf.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cp, lstat, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeploymentView, LogLineView, VariableView } from '../../src/core/api.js';
-import { parseDotenv } from '../../src/server/variables/dotenv.js';
+import { parseDotenv } from '../../src/shared/dotenv.js';
 import { REPO, parseJson, startWharf, waitFor, type CliResult, type Wharf } from '../helpers/wharf.js';
 
 // Variables end to end: set → redeploy, staged changes, references (shared, same service,

@@ -6,12 +6,12 @@ import fc from 'fast-check';
 import { stringify as toToml } from 'smol-toml';
 import { stringify as toYaml } from 'yaml';
 import { WharfError } from '../../src/core/errors.js';
-import type { Importer } from '../../src/server/config/importers/common.js';
-import { importCompose } from '../../src/server/config/importers/compose.js';
-import { importProcfile } from '../../src/server/config/importers/procfile.js';
-import { importRailway } from '../../src/server/config/importers/railway.js';
-import { importRender } from '../../src/server/config/importers/render.js';
-import { parseWharfToml } from '../../src/server/config/wharf-toml.js';
+import type { Importer } from '../../src/shared/config/importers/common.js';
+import { importCompose } from '../../src/shared/config/importers/compose.js';
+import { importProcfile } from '../../src/shared/config/importers/procfile.js';
+import { importRailway } from '../../src/shared/config/importers/railway.js';
+import { importRender } from '../../src/shared/config/importers/render.js';
+import { parseWharfToml } from '../../src/shared/config/wharf-toml.js';
 import { runs } from './fuzz.js';
 
 // The config readers take files from uploads and from `wharf validate`/`import`: whatever the

@@ -11,7 +11,7 @@ import type { BuildPlan } from '../../src/core/build.js';
 import { DEFAULT_SETTINGS } from '../../src/core/settings.js';
 import { planBuild } from '../../src/server/builders/detect.js';
 import { buildRelease } from '../../src/server/builders/execute.js';
-import { readRailwayConfig } from '../../src/server/config/railway-config.js';
+import { readRailwayConfig } from '../../src/shared/config/railway-config.js';
 import { storeSource } from '../../src/server/source/store-source.js';
 import { waitFor } from '../helpers/wharf.js';
 

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { isWharfError } from '../../src/core/errors.js';
 import { registerImport } from '../../src/cli/commands/import.js';
 import { registerValidate } from '../../src/cli/commands/validate.js';
-import { parseWharfToml } from '../../src/server/config/wharf-toml.js';
+import { parseWharfToml } from '../../src/shared/config/wharf-toml.js';
 
 // `wharf validate` and `wharf import`, offline, through commander as main.ts wires them.
 

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isWharfError } from '../../src/core/errors.js';
 import type { ImportResult } from '../../src/core/project-spec.js';
-import { wharfJsonSchemaText } from '../../src/server/config/json-schema.js';
-import { findProjectFile, IMPORTERS, projectFileKind, readProjectFile } from '../../src/server/config/project-file.js';
-import { parseWharfToml } from '../../src/server/config/wharf-toml.js';
-import { specToToml } from '../../src/server/config/write-toml.js';
+import { wharfJsonSchemaText } from '../../src/shared/config/json-schema.js';
+import { findProjectFile, IMPORTERS, projectFileKind, readProjectFile } from '../../src/shared/config/project-file.js';
+import { parseWharfToml } from '../../src/shared/config/wharf-toml.js';
+import { specToToml } from '../../src/shared/config/write-toml.js';
 
 // Every importer against realistic files: the spec equals the reviewed expected.wharf.toml,
 // writing it back round-trips, and what is not mapped is a warning with its line.

@@ -14,7 +14,7 @@ import { FakeClock } from '../../src/server/scheduler/fakes.js';
 import { CronScheduler } from '../../src/server/scheduler/scheduler.js';
 import type { CronRun } from '../../src/server/store/cron-runs.js';
 import { Store } from '../../src/server/store/store.js';
-import { Keyring } from '../../src/server/variables/keyring.js';
+import { Keyring } from '../../src/shared/secrets/keyring.js';
 import { waitFor } from '../helpers/wharf.js';
 
 // The cron pieces of the control plane, real except for time: a Store on disk, the real

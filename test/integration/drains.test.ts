@@ -17,7 +17,7 @@ import { parseOctetCounting } from '../../src/server/drains/syslog.js';
 import type { ShipperOptions } from '../../src/server/drains/shipper.js';
 import { LogIndexer } from '../../src/server/logstore/indexer.js';
 import { Store } from '../../src/server/store/store.js';
-import { Keyring } from '../../src/server/variables/keyring.js';
+import { Keyring } from '../../src/shared/secrets/keyring.js';
 import { waitFor } from '../helpers/wharf.js';
 
 // The drain loop in-process with real parts: a Store and a log index on disk fed by real log

@@ -13,7 +13,7 @@ import { channelSummary, parseSmtpUrl } from '../../src/server/notify/channels.j
 import { AlertEngine, type AlertEngineOptions } from '../../src/server/notify/engine.js';
 import type { AlertCondition, AlertRule, ChannelConfig } from '../../src/server/store/alerts.js';
 import { Store } from '../../src/server/store/store.js';
-import { Keyring } from '../../src/server/variables/keyring.js';
+import { Keyring } from '../../src/shared/secrets/keyring.js';
 import { waitFor } from '../helpers/wharf.js';
 
 // Alerts in-process with real parts: a Store on disk, real HTTP receivers and a real SMTP

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseSchedule } from '../../server/scheduler/cron-schedule.js';
+import { parseSchedule } from '../../shared/cron-schedule.js';
 import { servicePath, type CliContext, type GlobalOptions } from '../context.js';
 import { formatLogLine } from '../output/log-lines.js';
 import { ago, printJson, table } from '../output/table.js';

@@ -2,11 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { WharfError } from '../../core/errors.js';
-import { formatWarning } from '../../server/config/source.js';
-import { specToToml } from '../../server/config/write-toml.js';
+import { formatWarning } from '../../shared/config/source.js';
+import { specToToml } from '../../shared/config/write-toml.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson } from '../output/table.js';
-import { readConfigFile } from '../../server/config/read-config-file.js';
+import { readConfigFile } from '../../shared/config/read-config-file.js';
 import { summary, withJsonOption } from './validate.js';
 
 // `wharf import FILE`: writes the wharf.toml equivalent of a render.yaml, Compose file,

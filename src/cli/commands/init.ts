@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { ProjectView } from '../../core/api.js';
 import { checkName, suggestName } from '../../core/names.js';
-import { findProjectFile } from '../../server/config/project-file.js';
+import { findProjectFile } from '../../shared/config/project-file.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { printJson } from '../output/table.js';
 import { PROJECT_KINDS } from './up.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { printJson, table } from '../output/table.js';
-import { formatMetric, slots, sparkline } from '../../server/metrics/sparkline.js';
+import { formatMetric, slots, sparkline } from '../../shared/sparkline.js';
 
 interface MetricsView {
   since: number;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { formatWarning } from '../../server/config/source.js';
-import { readConfigFile, type ReadConfig } from '../../server/config/read-config-file.js';
+import { formatWarning } from '../../shared/config/source.js';
+import { readConfigFile, type ReadConfig } from '../../shared/config/read-config-file.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { formatPlan, type PlanView } from '../output/plan.js';
 import { printJson } from '../output/table.js';

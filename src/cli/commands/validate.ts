@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { formatWarning } from '../../server/config/source.js';
+import { formatWarning } from '../../shared/config/source.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson } from '../output/table.js';
 import type { ImportResult } from '../../core/project-spec.js';
-import { readConfigFile } from '../../server/config/read-config-file.js';
+import { readConfigFile } from '../../shared/config/read-config-file.js';
 
 // `wharf validate [FILE]`: checks a project file offline (no server). Prints "ok", what it
 // describes and every warning (exit 0), or throws the first error with its line (exit 1).

@@ -1,6 +1,6 @@
 import type { VariableView } from '../../core/api.js';
 import { WharfError } from '../../core/errors.js';
-import { formatDotenv, parseDotenv } from '../../server/variables/dotenv.js';
+import { formatDotenv, parseDotenv } from '../../shared/dotenv.js';
 
 // The .env files `wharf variables export` writes and `import` reads back: values in clear (the
 // caller may read them), `# KEY is secret` above a secret one so an import keeps it secret, and

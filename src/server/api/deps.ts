@@ -5,7 +5,7 @@ import type { Runtime } from '../../core/runtime.js';
 import type { Logger } from '../deploy/context.js';
 import type { BuildService, DatabaseAccess } from '../deploy/context.js';
 import type { Deployer } from '../deploy/deployer.js';
-import type { Keyring } from '../variables/keyring.js';
+import type { Keyring } from '../../shared/secrets/keyring.js';
 import type { CronScheduler } from '../scheduler/scheduler.js';
 import type { BackupService } from '../databases/backups.js';
 import type { DatabaseManager } from '../databases/manager.js';

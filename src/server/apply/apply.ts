@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import { SHARED, type VariableInput } from '../store/variables.js';
 import { generateSecret } from '../variables/generate.js';
 import { checkReferences } from '../variables/references.js';
-import { parseSchedule } from '../scheduler/cron-schedule.js';
+import { parseSchedule } from '../../shared/cron-schedule.js';
 import type { DesiredEnvironment, DesiredVariable } from './desired.js';
 import { planEnvironment, type Plan } from './plan.js';
 

@@ -5,7 +5,7 @@ import { WharfError } from '../../core/errors.js';
 import type { RunAs } from '../../core/runtime.js';
 import { runCommand } from '../exec/run-command.js';
 import { chownTree, sealRelease } from '../isolation/work-copy.js';
-import { displayArgv } from './source-files.js';
+import { displayArgv } from '../../shared/source-files.js';
 import { staticDirsOf } from './static/static-builder.js';
 
 // Runs any builder's plan: copy the source, run each step in the copy, record the plan,

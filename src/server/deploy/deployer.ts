@@ -1,6 +1,6 @@
 import type { Deployment, DeploymentTrigger, Project } from '../../core/model.js';
 import { policyConfigFromEnv, runDoctor } from '../policy/doctor.js';
-import { parseSchedule } from '../scheduler/cron-schedule.js';
+import { parseSchedule } from '../../shared/cron-schedule.js';
 import { WharfError } from '../../core/errors.js';
 import { DEFAULT_SETTINGS, serviceSettingsSchema, stopGraceMs, type ServiceSettings, type ServiceSettingsPatch } from '../../core/settings.js';
 import type { DeployContext } from './context.js';

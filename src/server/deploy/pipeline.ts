@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { ArtifactRecord, Deployment } from '../../core/model.js';
 import { isWharfError } from '../../core/errors.js';
-import { LogWriter } from '../observe/log-writer.js';
+import { LogWriter } from '../../shared/log-writer.js';
 import { buildLogFile } from '../observe/log-paths.js';
 import { appsFolders, appUserFor } from '../isolation/isolation.js';
 import type { DeployContext } from './context.js';
@@ -12,7 +12,7 @@ import { serviceSource } from './source-root.js';
 import { runChecks } from './checks.js';
 import { emitDeploymentEvent } from './events.js';
 import { runPreDeploy } from './pre-deploy.js';
-import { Redactor } from '../variables/redact.js';
+import { Redactor } from '../../shared/secrets/redact.js';
 import { safeMessage } from '../variables/safe-message.js';
 
 /**

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ArtifactRecord, Deployment } from '../../core/model.js';
-import type { LogWriter } from '../observe/log-writer.js';
+import type { LogWriter } from '../../shared/log-writer.js';
 import { deploymentLogDir } from '../observe/log-paths.js';
 import { lastLines } from '../observe/log-file.js';
 import { appUserFor } from '../isolation/isolation.js';

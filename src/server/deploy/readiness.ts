@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReplicaStatus, Runtime } from '../../core/runtime.js';
-import { probeHttp, probeTcp } from './probe.js';
+import { probeHttp, probeTcp } from '../../shared/probe.js';
 
 export interface ReadinessCheck {
   replicaId: string;

@@ -3,7 +3,7 @@ import type { LogIndexer } from '../logstore/indexer.js';
 import type { Db } from '../store/database.js';
 import { DrainRepository, type LogDrain } from '../store/drains.js';
 import type { EventRepository } from '../store/events.js';
-import type { SecretBox } from '../store/secret-box.js';
+import type { SecretBox } from '../../shared/secrets/secret-box.js';
 import type { DrainRecord, NameLookup } from './record.js';
 import { senderFor, type DrainSender, type SendResult } from './senders.js';
 import { DEFAULT_SHIPPER_OPTIONS, DrainRunner, scrubSecrets, type ShipperOptions } from './shipper.js';

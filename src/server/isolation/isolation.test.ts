@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { wharfPaths } from '../../core/paths.js';
 import { Store } from '../store/store.js';
-import { Keyring } from '../variables/keyring.js';
+import { Keyring } from '../../shared/secrets/keyring.js';
 import { appUserFor, isolationOptionsFromEnv, isolationWarnings, type IsolationOptions } from './isolation.js';
 
 test('WHARF_APPS_DIR must be outside the state folder; the uid range is checked', () => {

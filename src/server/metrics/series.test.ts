@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { MetricName } from '../../core/metrics.js';
 import { DEFAULT_RETENTION, parseRetention } from './retention.js';
 import { combine, percentile, type WeightedValue } from './series.js';
-import { formatMetric, slots, sparkline } from './sparkline.js';
+import { formatMetric, slots, sparkline } from '../../shared/sparkline.js';
 import { GroupCpu, parseRssBytes, parseStat } from './proc.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);

@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import type { LogLine } from './log-writer.js';
+import type { LogLine } from '../../shared/log-writer.js';
 
 // Reading the JSON-lines logs that LogWriter writes.
 

@@ -1,7 +1,7 @@
 import type { Project } from '../../core/model.js';
 import type { BuildService } from '../deploy/context.js';
 import { serviceSource } from '../deploy/source-root.js';
-import { readSourceText } from '../source/read-in-source.js';
+import { readSourceText } from '../../shared/read-in-source.js';
 import { environmentScope, type ScopeContext } from '../deploy/variables-snapshot.js';
 import type { ServerOptions } from '../options.js';
 import type { Store } from '../store/store.js';

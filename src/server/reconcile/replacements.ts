@@ -2,7 +2,7 @@ import type { Deployment, ReplicaRecord } from '../../core/model.js';
 import type { ReplicaStatus } from '../../core/runtime.js';
 import { stopGraceMs } from '../../core/settings.js';
 import type { DeployContext } from '../deploy/context.js';
-import { probeHttp, probeTcp } from '../deploy/probe.js';
+import { probeHttp, probeTcp } from '../../shared/probe.js';
 import { stopReplicas } from '../deploy/replicas.js';
 
 // Replacement replicas the reconciler started (recorded, not routed yet) are checked once per

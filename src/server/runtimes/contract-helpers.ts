@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReplicaSpec } from '../../core/runtime.js';
-import type { LogLine } from '../observe/log-writer.js';
+import type { LogLine } from '../../shared/log-writer.js';
 
 // Helpers for runtime tests: tiny HTTP and log readers, and specs for the fixture programs in
 // test/fixtures (waiting is test/helpers/wait.ts).

@@ -1,6 +1,6 @@
 import { WharfError } from '../../core/errors.js';
 import type { Clock, TimerHandle } from './clock.js';
-import { MAX_PREVIOUS_RUNS, parseSchedule, type CronSchedule } from './cron-schedule.js';
+import { MAX_PREVIOUS_RUNS, parseSchedule, type CronSchedule } from '../../shared/cron-schedule.js';
 
 export { systemClock, type Clock, type TimerHandle } from './clock.js';
 

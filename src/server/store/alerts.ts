@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { MetricName } from '../../core/metrics.js';
 import type { Db } from './database.js';
 import { now } from './ids.js';
-import type { SecretBox } from './secret-box.js';
+import type { SecretBox } from '../../shared/secrets/secret-box.js';
 
 // Alert rules, the state of metric rules per service instance, and the delivery log. A rule's
 // channel config (URLs, webhook secret, SMTP password) is encrypted at rest as one blob; what

@@ -1,7 +1,7 @@
 import { maskKeyId } from '../../core/backup-remote.js';
 import type { Db } from './database.js';
 import { now } from './ids.js';
-import type { SecretBox } from './secret-box.js';
+import type { SecretBox } from '../../shared/secrets/secret-box.js';
 
 /** An S3-compatible bucket that backups are copied to; `keys` are decrypted only here. */
 export interface BackupRemote {

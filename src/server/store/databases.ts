@@ -2,7 +2,7 @@ import type { RemoteCopyStatus, RemoteCopyView } from '../../core/backup-remote.
 import type { DatabaseEngine } from '../../core/database.js';
 import type { Db } from './database.js';
 import { newId, now } from './ids.js';
-import type { SecretBox } from './secret-box.js';
+import type { SecretBox } from '../../shared/secrets/secret-box.js';
 
 export type DatabaseStatus = 'PROVISIONING' | 'READY' | 'FAILED';
 

@@ -5,7 +5,7 @@ import { IN_PROGRESS_STATUSES } from '../../core/model.js';
 import { serviceSettingsSchema, type ServiceSettings } from '../../core/settings.js';
 import type { Db } from './database.js';
 import { newId, now } from './ids.js';
-import type { SecretBox } from './secret-box.js';
+import type { SecretBox } from '../../shared/secrets/secret-box.js';
 
 interface DeploymentRow {
   id: string; instance_id: string; number: number; status: string; reason: string | null;

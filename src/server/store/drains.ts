@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { DrainTarget, DrainTransport } from '../../core/drains.js';
 import type { Db } from './database.js';
 import { now } from './ids.js';
-import type { SecretBox } from './secret-box.js';
+import type { SecretBox } from '../../shared/secrets/secret-box.js';
 
 // Log drains and their delivery state. Where a drain sends (URL, headers, token) is encrypted at
 // rest as one blob; `url` is the redacted URL made when the drain was created. The cursor is

@@ -11,7 +11,7 @@ import { DeploymentRepository } from './deployments.js';
 import { ProjectRepository } from './projects.js';
 import { ReplicaRepository } from './replicas.js';
 import { TokenRepository } from './tokens.js';
-import type { SecretBox } from './secret-box.js';
+import type { SecretBox } from '../../shared/secrets/secret-box.js';
 import { VariableRepository } from './variables.js';
 
 /** The control plane's whole state: one SQLite file, one repository per table family. */

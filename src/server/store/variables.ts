@@ -1,6 +1,6 @@
 import type { Db } from './database.js';
 import { now } from './ids.js';
-import type { SecretBox } from './secret-box.js';
+import type { SecretBox } from '../../shared/secrets/secret-box.js';
 
 /** `service_id` of shared variables (`${{shared.KEY}}`). */
 export const SHARED = '';

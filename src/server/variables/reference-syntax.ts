@@ -1,5 +1,5 @@
 import { WharfError } from '../../core/errors.js';
-import { own } from './record.js';
+import { own } from '../../shared/record.js';
 
 // Railway's reference syntax: `${{shared.KEY}}`, `${{service.KEY}}`, `${{KEY}}` (the same
 // service, or the same shared scope), spaces allowed inside the braces, mixed with text

@@ -1,6 +1,6 @@
 import { WharfError } from '../../core/errors.js';
 import { REFERENCE, SHARED, label, lookup, type ResolveInput, type VariableRef } from './reference-syntax.js';
-import { own, setOwn } from './record.js';
+import { own, setOwn } from '../../shared/record.js';
 
 // Resolution of references (syntax and lookup in reference-syntax.ts, deploy waves in waves.ts).
 

@@ -1,4 +1,4 @@
-import { own } from './record.js';
+import { own } from '../../shared/record.js';
 import { SHARED, lookup, parseReferences, serviceNames, type ResolveInput, type VariableRef } from './reference-syntax.js';
 
 // Deploy order for a batch (Railway: "a service that references another waits until that

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { WharfError } from '../../../core/errors.js';
 import { readAllLines } from '../../observe/log-file.js';
 import { cronJobOf } from '../../scheduler/cron-backend.js';
-import { parseSchedule } from '../../scheduler/cron-schedule.js';
+import { parseSchedule } from '../../../shared/cron-schedule.js';
 import type { CronRun } from '../../store/cron-runs.js';
 import type { ApiDeps } from '../deps.js';
 import { resolveEnvironment, resolveInstance } from '../resolve.js';

@@ -5,7 +5,7 @@ import { WharfError } from '../../../core/errors.js';
 import { nameSchema } from '../../../core/api.js';
 import type { BackupService } from '../../databases/backups.js';
 import type { DatabaseManager } from '../../databases/manager.js';
-import { parseSchedule } from '../../scheduler/cron-schedule.js';
+import { parseSchedule } from '../../../shared/cron-schedule.js';
 import type { BackupRecord, DatabaseRecord } from '../../store/databases.js';
 import { flag, jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';

@@ -5,7 +5,7 @@ import { WharfError } from '../../../core/errors.js';
 import { serviceSettingsSchema, serviceSettingsViewSchema } from '../../../core/settings.js';
 import { jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';
-import { parseSchedule } from '../../scheduler/cron-schedule.js';
+import { parseSchedule } from '../../../shared/cron-schedule.js';
 import { resolveEnvironment, resolveInstance } from '../resolve.js';
 import { serviceStatusView as statusView } from '../views.js';
 

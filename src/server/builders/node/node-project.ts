@@ -1,6 +1,6 @@
 import { WharfError } from '../../../core/errors.js';
 import type { BuildStep, StartPlan } from '../../../core/build.js';
-import { firstFile, isFile, readText } from '../source-files.js';
+import { firstFile, isFile, readText } from '../../../shared/source-files.js';
 import { detectPackageManager, installArgv, type FindExecutable, type PackageManager } from './package-manager.js';
 
 // What a package.json says about installing, building and starting. Shared by the Node,

@@ -1,6 +1,6 @@
 import { promises as fs, constants } from 'node:fs';
 import path from 'node:path';
-import { isFile } from '../source-files.js';
+import { isFile } from '../../../shared/source-files.js';
 
 export type PackageManagerName = 'npm' | 'yarn' | 'pnpm';
 

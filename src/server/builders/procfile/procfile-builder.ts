@@ -3,7 +3,7 @@ import { WharfError } from '../../../core/errors.js';
 import type { ServiceSettings } from '../../../core/settings.js';
 import { inspectNodeProject } from '../node/node-project.js';
 import { findOnPath, type FindExecutable } from '../node/package-manager.js';
-import { mainProcess, readProcfile, releaseProcess } from './procfile.js';
+import { mainProcess, readProcfile, releaseProcess } from '../../../shared/config/procfile.js';
 
 export const PROCFILE_REQUIREMENT = 'a Procfile';
 

@@ -5,7 +5,7 @@ import { WharfError } from '../../../core/errors.js';
 import type { ServiceSettings } from '../../../core/settings.js';
 import { inspectNodeProject } from '../node/node-project.js';
 import { findOnPath, type FindExecutable } from '../node/package-manager.js';
-import { isFile } from '../source-files.js';
+import { isFile } from '../../../shared/source-files.js';
 
 // A folder of files served by Wharf's own static server. When a build comes first, the
 // output folder is not known yet: the server gets every candidate and serves the first

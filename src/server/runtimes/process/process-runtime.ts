@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { entryPath, nodeEntryArgv } from '../../../core/entrypoint.js';
 import { WharfError } from '../../../core/errors.js';
 import { KEY_FILE_ENV, sealSpec } from '../../../supervisor/sealed-spec.js';
-import type { SecretBox } from '../../store/secret-box.js';
+import type { SecretBox } from '../../../shared/secrets/secret-box.js';
 import type { JobResult, JobSpec, ReplicaSpec, ReplicaState, ReplicaStatus, Runtime } from '../../../core/runtime.js';
 import { pollUntil, processAlive } from '../../../supervisor/process-group.js';
 import { replicaFiles, writeJsonAtomic, type StopRequest } from '../../../supervisor/status-file.js';

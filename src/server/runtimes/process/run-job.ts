@@ -1,8 +1,8 @@
 import { WharfError } from '../../../core/errors.js';
 import { runCommand } from '../../exec/run-command.js';
 import type { JobResult, JobSpec } from '../../../core/runtime.js';
-import { LogWriter } from '../../observe/log-writer.js';
-import { Redactor } from '../../variables/redact.js';
+import { LogWriter } from '../../../shared/log-writer.js';
+import { Redactor } from '../../../shared/secrets/redact.js';
 
 // A one-off command run to completion (pre-deploy commands, cron runs), logged in the
 // same JSON-lines format as replicas.

@@ -1,5 +1,5 @@
 import type { ImportResult, ProjectSpecInput } from '../../../core/project-spec.js';
-import { parseProcfile } from '../../builders/procfile/procfile.js';
+import { parseProcfile } from '../procfile.js';
 import { Warnings, type SourceDocument } from '../source.js';
 import { finish, Names, type ImportOptions } from './common.js';
 

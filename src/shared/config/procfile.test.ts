@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isWharfError } from '../../../core/errors.js';
+import { isWharfError } from '../../core/errors.js';
 import { mainProcess, parseProcfile, releaseProcess } from './procfile.js';
 
 test('parses processes, skipping comments and blank lines', () => {

@@ -2,7 +2,7 @@ import { parseTree, printParseErrorCode, type Node, type ParseError } from 'json
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { WharfError } from '../../core/errors.js';
-import { readSourceText } from '../source/read-in-source.js';
+import { readSourceText } from '../read-in-source.js';
 import type { ServiceSettingsPatch } from '../../core/settings.js';
 import { assertJsonDepth, assertValueDepth, MAX_CONFIG_DEPTH } from './depth.js';
 import { didYouMean } from './did-you-mean.js';

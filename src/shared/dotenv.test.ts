@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isWharfError } from '../../core/errors.js';
+import { isWharfError } from '../core/errors.js';
 import { formatDotenv, parseDotenv } from './dotenv.js';
 
 const parses: Array<[string, string, Record<string, string>]> = [

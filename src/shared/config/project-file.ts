@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { WharfError } from '../../core/errors.js';
 import type { ImportResult } from '../../core/project-spec.js';
-import { parseProcfile } from '../builders/procfile/procfile.js';
-import { readSourceText } from '../source/read-in-source.js';
+import { parseProcfile } from './procfile.js';
+import { readSourceText } from '../read-in-source.js';
 import type { Importer, ImportOptions } from './importers/common.js';
 import { importCompose } from './importers/compose.js';
 import { importProcfile } from './importers/procfile.js';

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isWharfError } from '../../core/errors.js';
-import { readRailwayConfig } from '../config/railway-config.js';
-import { readProcfile } from '../builders/procfile/procfile.js';
+import { isWharfError } from '../core/errors.js';
+import { readRailwayConfig } from './config/railway-config.js';
+import { readProcfile } from './config/procfile.js';
 import { isSourceFile, readSourceText } from './read-in-source.js';
 
 // A source on disk whose links lead out of it (as if the upload check had missed them): reading

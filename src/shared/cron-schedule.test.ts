@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isWharfError } from '../../core/errors.js';
+import { isWharfError } from '../core/errors.js';
 import { parseSchedule } from './cron-schedule.js';
 
 const FROM = new Date('2024-02-01T00:00:01Z'); // a Thursday

@@ -1,4 +1,4 @@
-import { isSourceFile, readSourceText } from '../source/read-in-source.js';
+import { isSourceFile, readSourceText } from './read-in-source.js';
 
 // Builders only plan from what they see in the source: these read it, nothing else, and never
 // follow a link out of it.

@@ -1,4 +1,4 @@
-import type { MetricPoint } from '../../core/metrics.js';
+import type { MetricPoint } from '../core/metrics.js';
 
 // Text renderings of a series for the terminal: a unicode sparkline over the time window,
 // and values in the unit a person reads (MiB, %, /s, ms).

@@ -1,4 +1,4 @@
-import { WharfError } from '../../core/errors.js';
+import { WharfError } from '../core/errors.js';
 import { setOwn } from './record.js';
 
 // `.env` files for `wharf variables import` / `export`. Read: KEY=VALUE lines, an optional

@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import cronstrue from 'cronstrue';
-import { WharfError } from '../../core/errors.js';
+import { WharfError } from '../core/errors.js';
 
 // A cron schedule as Railway's `cronSchedule` takes it (REFERENCE §3.6): the standard 5
 // fields (minute hour day-of-month month day-of-week) with `*`, lists, ranges and steps,

@@ -1,4 +1,4 @@
-import { WharfError } from '../../../core/errors.js';
+import { WharfError } from '../../core/errors.js';
 import { readText } from '../source-files.js';
 
 // Heroku's Procfile, with Dokku's grammar: `name: command` per line, `#` or `//`

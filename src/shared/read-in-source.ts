@@ -1,6 +1,6 @@
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { WharfError } from '../../core/errors.js';
+import { WharfError } from '../core/errors.js';
 
 // Reading a file of a stored source (railway.json, the Procfile, package.json …) on behalf of
 // the control plane: the path is resolved first and must stay inside the source's real root, so
