@@ -1,3 +1,4 @@
+import type { ArtifactRef } from './artifact.js';
 import type { ServiceSettings } from './settings.js';
 
 // The words users talk in (AGENTS.md): Project ─ Environment ─ Service ─ ServiceInstance ─
@@ -101,7 +102,8 @@ export interface ReplicaRecord {
 export interface ArtifactRecord {
   id: string;
   instanceId: string;
-  releaseDir: string;
+  /** A release folder or an image pinned by digest (src/core/artifact.ts). */
+  ref: ArtifactRef;
   builder: string;
   /** How to start it; `release` is a pre-deploy command the source declared (Procfile). */
   start: { argv: string[]; kind: 'web' | 'worker'; release?: string };

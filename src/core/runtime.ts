@@ -1,7 +1,10 @@
+import type { ArtifactRef, RuntimeName } from './artifact.js';
 import type { RestartPolicy } from './settings.js';
 
-// The seam between the deploy pipeline and whatever runs replicas: processes today,
-// Docker containers and Swarm tasks later. Everything is addressed by replicaId.
+// The seam between the deploy pipeline and whatever runs replicas: processes, Docker
+// containers, Swarm tasks later. Everything is addressed by replicaId. Generic code never
+// assumes a driver: it reaches a replica at its endpoint, reads its usage through stats(), runs
+// commands through run()/exec(), and reads its log lines from the log file the driver writes.
 
 export interface LivenessSpec {
   /** HTTP path probed on the replica's port; null probes a TCP connect. */
@@ -25,26 +28,66 @@ export interface RunAs {
   gid: number;
 }
 
+/** Where the router and the probes reach a replica's port. */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/**
+ * A volume kept across deploys and rollbacks. The process runtime keeps it as a folder under
+ * the state directory and tells the app where (RAILWAY_VOLUME_MOUNT_PATH); containers get a
+ * named volume mounted at `mountPath`.
+ */
+export interface VolumeMount {
+  /** Wharf's name for the volume (checked, path- and label-safe), unique per installation. */
+  name: string;
+  mountPath: string;
+}
+
+/** The private network of a project-environment, and the names a replica answers to there. */
+export interface PrivateNetwork {
+  /** e.g. `wharf-<projectId>-<environmentId>`. */
+  name: string;
+  /** e.g. ['api', 'api.railway.internal']. */
+  aliases: string[];
+}
+
+export interface ResourceLimits {
+  memoryBytes?: number;
+  /** Fractions of a core, e.g. 0.5. */
+  cpus?: number;
+}
+
+/** What the replica is: an app replica of a deployment, or a managed database server. */
+export type ReplicaRole = 'app' | 'database';
+
 export interface ReplicaSpec {
   replicaId: string;
-  deploymentId: string;
+  role: ReplicaRole;
+  /** The deployment an app replica belongs to; null for a database server. */
+  deploymentId: string | null;
   serviceInstanceId: string;
   /**
-   * The artifact's release directory: the image the replica runs. The driver gives the replica
-   * a writable working copy of it (never the release itself, which stays as it was built).
+   * What the replica runs. A release gets a writable working copy (never the release itself,
+   * which stays as it was built); an image gets a fresh container.
    */
-  cwd: string;
+  artifact: ArtifactRef;
   /** argv; a user's own command arrives as ['sh', '-c', command]. */
   command: string[];
   env: Record<string, string>;
   user?: RunAs | null;
   /**
-   * Run in `cwd` itself, not a copy: for a database server, whose cwd is its own data folder and
-   * whose argv drops to its own user (postgres, …).
+   * Run in the release folder itself, not a copy: for a database server on the process runtime,
+   * whose folder is its own data folder and whose argv drops to its own user (postgres, …).
    */
   inPlace?: boolean;
-  /** The port the app listens on (also in env.PORT); null for workers. */
+  /** The port the app listens on in its network (also in env.PORT); null for workers. */
   port: number | null;
+  limits?: ResourceLimits;
+  volumes?: VolumeMount[];
+  /** Containers join it; the process runtime reaches private services through the router. */
+  network?: PrivateNetwork;
   restart: { policy: RestartPolicy; maxRetries: number };
   liveness: LivenessSpec | null;
   /** SIGTERM → SIGKILL grace for the process group. */
@@ -67,13 +110,16 @@ export type ReplicaState =
 
 export interface ReplicaStatus {
   replicaId: string;
-  deploymentId: string;
+  role: ReplicaRole;
+  deploymentId: string | null;
   serviceInstanceId: string;
+  /** Which driver runs it. */
+  runtime: RuntimeName;
   port: number | null;
+  /** Where to reach `port` from the control plane and the router; null while it has none. */
+  endpoint: Endpoint | null;
   state: ReplicaState;
   restarts: number;
-  appPid: number | null;
-  supervisorPid: number | null;
   exitCode: number | null;
   exitSignal: string | null;
   startedAt: string | null;
@@ -82,12 +128,28 @@ export interface ReplicaStatus {
   lastReason: string | null;
   /** Since when the app has failed its health check (set at the liveness threshold, cleared by a 2xx). */
   unhealthySince?: string | null;
+  /** The last end was the kernel's OOM killer, at this limit (bytes). */
+  oomKilled?: { limitBytes: number | null; at: string } | null;
+}
+
+/** One live replica's usage, as its driver measures it. */
+export interface ReplicaStats {
+  replicaId: string;
+  /** CPU time used since the replica (its current run) started, user + system, in seconds. */
+  cpuSeconds: number;
+  /** Resident memory now, in bytes (RSS of its processes, or the container's usage less cache). */
+  memoryBytes: number;
+  memoryLimitBytes: number | null;
+  /** When it was measured (Date.now()). */
+  at: number;
 }
 
 export interface JobSpec {
   jobId: string;
-  /** The release the job runs in; like a replica it gets a working copy, removed at its end. */
-  cwd: string;
+  /** The service instance the job belongs to (labels, networks). */
+  serviceInstanceId?: string;
+  /** What the job runs in; like a replica it gets a working copy (or container), removed at its end. */
+  artifact: ArtifactRef;
   command: string[];
   env: Record<string, string>;
   user?: RunAs | null;
@@ -99,6 +161,44 @@ export interface JobSpec {
   signal?: AbortSignal;
   /** Each (redacted) output line as it comes, e.g. to stream a one-off command to the CLI. */
   onLine?: (line: string, stream: 'out' | 'err' | 'sys') => void;
+  limits?: ResourceLimits;
+  volumes?: VolumeMount[];
+  network?: PrivateNetwork;
+}
+
+/** An interactive command on a pseudo-terminal (`wharf exec -it`), in a fresh copy of the artifact. */
+export interface ExecSpec {
+  execId: string;
+  serviceInstanceId?: string;
+  artifact: ArtifactRef;
+  command: string[];
+  env: Record<string, string>;
+  user?: RunAs | null;
+  cols: number;
+  rows: number;
+  /** $TERM for the program. */
+  term: string;
+  timeoutMs: number;
+  volumes?: VolumeMount[];
+  network?: PrivateNetwork;
+}
+
+export interface ExecExit {
+  code: number | null;
+  signal: string | null;
+  timedOut: boolean;
+}
+
+export interface ExecSession {
+  write(data: Buffer): void;
+  resize(cols: number, rows: number): void;
+  /** Output bytes, as the program wrote them (not redacted: it is a terminal). */
+  onData(listener: (data: Buffer) => void): void;
+  pause(): void;
+  resume(): void;
+  /** Hangs up the program, then kills it after a grace; its copy or container is removed. */
+  hangUp(): void;
+  readonly exited: Promise<ExecExit>;
 }
 
 export interface JobResult {
@@ -113,7 +213,12 @@ export interface JobResult {
 }
 
 export interface Runtime {
-  readonly name: string;
+  readonly name: RuntimeName;
+  /**
+   * Starts a replica and returns once the driver has it (not once it is healthy). Its stdout
+   * and stderr go, redacted, to spec.logFile as JSON lines, from here on and after a restart of
+   * the control plane (the driver adopts what an earlier control plane started).
+   */
   start(spec: ReplicaSpec): Promise<ReplicaStatus>;
   stop(replicaId: string, opts: { graceMs: number }): Promise<void>;
   /** Everything this runtime knows of, running or not: the reconciler's input. */
@@ -121,6 +226,11 @@ export interface Runtime {
   /** Forget a replica that has ended (crashed/exited/stopped/lost): removes its bookkeeping. */
   remove(replicaId: string): Promise<void>;
   run(job: JobSpec): Promise<JobResult>;
+  /** CPU and memory of the live replicas among `replicaIds` (all live ones when omitted). */
+  stats(replicaIds?: readonly string[]): Promise<ReplicaStats[]>;
+  exec(spec: ExecSpec): Promise<ExecSession>;
+  /** Frees what the driver holds for a removed artifact (an image); releases are the builder's. */
+  removeArtifact?(artifact: ArtifactRef): Promise<void>;
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { BuildPlan, LogSink, SourceDir } from '../../core/build.js';
+import type { ArtifactRef, RuntimeName } from '../../core/artifact.js';
+import type { BuildPlan, BuiltArtifact, LogSink, SourceDir } from '../../core/build.js';
 import type { RunAs, Runtime } from '../../core/runtime.js';
 import type { ServiceSettings } from '../../core/settings.js';
 import type { RouterClient } from '../../router/client.js';
@@ -7,12 +8,26 @@ import type { Store } from '../store/store.js';
 import type { InstanceLocks } from './instance-locks.js';
 import type { RouteSync } from './route-sync.js';
 
-/** Turning source into a release: the builders, behind one seam the pipeline talks to. */
+export interface BuildOptions {
+  /** The artifact's id (a release folder's name, an image's tag). */
+  artifactId: string;
+  instanceId: string;
+  /** The runtime the artifact is for: a release folder (process) or an image (docker). */
+  runtime: RuntimeName;
+  env: Record<string, string>;
+  log: LogSink;
+  signal?: AbortSignal;
+  /** The build runs as the service's user in a folder of WHARF_APPS_DIR (execute.ts). */
+  user?: RunAs | null;
+  workRoot?: string;
+}
+
+/** Turning source into an artifact: the builders, behind one seam the pipeline talks to. */
 export interface BuildService {
-  plan(source: SourceDir, settings: ServiceSettings): Promise<BuildPlan>;
-  /** `user`/`workRoot`: the build runs as the service's user in a folder of WHARF_APPS_DIR (execute.ts). */
-  build(plan: BuildPlan, source: SourceDir, opts: { releaseDir: string; env: Record<string, string>; log: LogSink; signal?: AbortSignal; user?: RunAs | null; workRoot?: string }): Promise<void>;
-  removeRelease(dir: string): Promise<void>;
+  plan(source: SourceDir, settings: ServiceSettings, context: { runtime: RuntimeName; variables: Readonly<Record<string, string>> }): Promise<BuildPlan>;
+  build(plan: BuildPlan, source: SourceDir, opts: BuildOptions): Promise<BuiltArtifact>;
+  /** Removes a kept artifact (release folder or image) once retention lets it go. */
+  removeArtifact(ref: ArtifactRef): Promise<void>;
   sourceDir(digest: string): SourceDir;
 }
 
