@@ -1,4 +1,4 @@
-import type { ArtifactRef } from './artifact.js';
+import type { ArtifactRef, RuntimeName } from './artifact.js';
 import type { ServiceSettings } from './settings.js';
 
 // The words users talk in (AGENTS.md): Project ─ Environment ─ Service ─ ServiceInstance ─
@@ -28,6 +28,8 @@ export type DeploymentTrigger = 'up' | 'redeploy' | 'rollback' | 'restart';
 export interface Project {
   id: string;
   name: string;
+  /** The runtime its services build for and run on (project file `runtime`); absent: WHARF_RUNTIME. */
+  runtime?: RuntimeName;
   createdAt: string;
 }
 

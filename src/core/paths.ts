@@ -17,6 +17,7 @@ export interface WharfPaths {
   replicas: string;
   sources: string;
   releases: string;
+  volumes: string;
   /** Managed databases' data directories. */
   data: string;
   backups: string;
@@ -77,6 +78,8 @@ export function wharfPaths(home: string = wharfHome()): WharfPaths {
     replicas: path.join(run, 'replicas'),
     sources: path.join(home, 'sources'),
     releases: path.join(home, 'releases'),
+    /** Volumes of the process runtime: one folder per volume (docs/architecture.md). */
+    volumes: path.join(home, 'volumes'),
     data: path.join(home, 'data'),
     backups: path.join(home, 'backups'),
     logs,

@@ -21,6 +21,8 @@ import type { ServerOptions } from './options.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { recoverInterruptedDeployments } from './reconcile/recovery.js';
 import { ProcessRuntime } from './runtimes/process/process-runtime.js';
+import { Runtimes } from './runtimes/runtimes.js';
+import { dockerWanted, loadDockerRuntime } from './runtimes/select.js';
 import { startMetrics } from './metrics/index.js';
 import { removeStaleUploads, storeSource } from './source/store-source.js';
 import { StoreCronBackend } from './scheduler/cron-backend.js';
@@ -62,11 +64,20 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
 
   prepareIsolation(paths, options.isolation);
   for (const warning of isolationWarnings(options.isolation)) logger.warn({ appsDir: options.isolation.appsDir }, warning);
-  const runtime = new ProcessRuntime({
-    replicasDir: paths.replicas,
-    seal: { box: keyring, keyFile: paths.secretKey },
-    work: { appsDir: options.isolation.appsDir, mode: options.isolation.workCopy },
+  // One Runtime for everything: processes, and containers once anything runs on docker.
+  const runtime = new Runtimes({
+    process: new ProcessRuntime({
+      replicasDir: paths.replicas,
+      seal: { box: keyring, keyFile: paths.secretKey },
+      work: { appsDir: options.isolation.appsDir, mode: options.isolation.workCopy },
+      volumesDir: paths.volumes,
+    }),
+    docker: () => loadDockerRuntime({ host: options.dockerHost, home: paths.home, logsDir: paths.logs }),
+    defaultRuntime: options.runtime,
   });
+  // Loaded before the first reconcile pass when something runs (or will run) there, so its
+  // containers are adopted; a process-only installation never loads dockerode.
+  if (dockerWanted(store, options)) await runtime.driver('docker');
   const router = new RouterClient(paths.routerSocket);
   const startRouter = () => ensureRouter(paths, { port: options.routerPort, host: options.routerHost });
   const routerState = await startRouter();
@@ -80,7 +91,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     routes: new RouteSync(store, runtime, router, options, (host, instanceId) =>
       logger.warn({ host, instanceId }, 'two services would share a host; the older keeps it (use {project} in WHARF_HOST_PATTERN)'),
     ),
-    builds: localBuildService(paths.sources),
+    builds: localBuildService({ sourcesDir: paths.sources, releasesDir: paths.releases, dockerHost: options.dockerHost, home: paths.home }),
     locks,
     options,
     logger,

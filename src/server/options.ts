@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { machineFacts, wharfHome, wharfPaths, type WharfPaths } from '../core/paths.js';
 import { isolationOptionsFromEnv, type IsolationOptions } from './isolation/isolation.js';
+import { runtimeFromEnv } from './runtimes/select.js';
+import type { RuntimeName } from '../core/artifact.js';
 
 // Everything the control plane can be told at start, from the environment, resolved once.
 
@@ -25,6 +27,10 @@ export interface ServerOptions {
   readonly privatePorts: { first: number; last: number };
   /** Where and as whom apps run (src/server/isolation/). */
   readonly isolation: IsolationOptions;
+  /** The runtime a project without its own `runtime` key builds and runs on (WHARF_RUNTIME). */
+  readonly runtime: RuntimeName;
+  /** The Docker Engine the docker runtime talks to (WHARF_DOCKER_HOST), e.g. unix:///var/run/docker.sock. */
+  readonly dockerHost: string;
 }
 
 function portRange(raw: string | undefined): { first: number; last: number } {
@@ -64,6 +70,8 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     reconcileIntervalMs: intFromEnv(env, 'WHARF_RECONCILE_INTERVAL_MS', 2_000),
     privatePorts: portRange(env.WHARF_PRIVATE_PORTS),
     isolation: isolationOptionsFromEnv(paths, env),
+    runtime: runtimeFromEnv(env),
+    dockerHost: env.WHARF_DOCKER_HOST || 'unix:///var/run/docker.sock',
   });
 }
 

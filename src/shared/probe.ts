@@ -1,16 +1,22 @@
 import http from 'node:http';
 import net from 'node:net';
 
-// Health checks run from Wharf itself, so apps and images never need curl inside them.
+import type { Endpoint } from '../core/runtime.js';
+
+// Health checks run from Wharf itself, so apps and images never need curl inside them. A
+// replica is reached at its endpoint (ReplicaStatus.endpoint); a bare port means 127.0.0.1.
+
+const endpointOf = (target: Endpoint | number): Endpoint => (typeof target === 'number' ? { host: '127.0.0.1', port: target } : target);
 
 export interface ProbeResult {
   ok: boolean;
   detail: string;
 }
 
-export function probeHttp(port: number, path: string, host: string, timeoutMs: number): Promise<ProbeResult> {
+export function probeHttp(target: Endpoint | number, path: string, host: string, timeoutMs: number): Promise<ProbeResult> {
+  const { host: address, port } = endpointOf(target);
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs, headers: { host, 'user-agent': 'wharf-healthcheck' } }, (res) => {
+    const req = http.get({ host: address, port, path, agent: false, timeout: timeoutMs, headers: { host, 'user-agent': 'wharf-healthcheck' } }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
       resolve({ ok: status >= 200 && status < 300, detail: `HTTP ${status}` });
@@ -20,9 +26,10 @@ export function probeHttp(port: number, path: string, host: string, timeoutMs: n
   });
 }
 
-export function probeTcp(port: number, timeoutMs: number): Promise<ProbeResult> {
+export function probeTcp(target: Endpoint | number, timeoutMs: number): Promise<ProbeResult> {
+  const endpoint = endpointOf(target);
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host: endpoint.host, port: endpoint.port });
     const done = (result: ProbeResult) => {
       socket.destroy();
       resolve(result);

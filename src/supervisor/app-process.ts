@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
-import type { ReplicaSpec } from '../core/runtime.js';
 import type { AppExit } from './restart-policy.js';
 import type { LogWriter } from '../shared/log-writer.js';
 import { groupAlive, terminateGroup } from './process-group.js';
 import { LineRateLimiter, rateLimitFromEnv } from './rate-limit.js';
+import type { SupervisedSpec } from './status-file.js';
 
 // One run of the app: spawned in its own process group, every output line logged.
 
@@ -30,7 +30,7 @@ export class AppProcess {
   forcedReason: string | null = null;
   private hasExited = false;
 
-  constructor(spec: ReplicaSpec, log: LogWriter) {
+  constructor(spec: SupervisedSpec, log: LogWriter) {
     const [file, ...args] = spec.command;
     const child = spawn(file!, args, {
       cwd: spec.cwd,

@@ -2,7 +2,7 @@ import { LogWriter } from '../shared/log-writer.js';
 import { Keyring, keyringOptionsFromEnv } from '../shared/secrets/keyring.js';
 import { Redactor } from '../shared/secrets/redact.js';
 import { KEY_FILE_ENV, openSpec, type StoredSpec } from './sealed-spec.js';
-import { readSpecSync, readStopGraceMs } from './status-file.js';
+import { readSpecSync, readStopGraceMs, type SupervisedSpec } from './status-file.js';
 import { Supervisor } from './supervisor.js';
 
 // One supervisor process per replica: `main.js <replica dir>`. It is started detached by
@@ -15,7 +15,7 @@ if (!dir) {
   process.exit(2);
 }
 
-const stored = readSpecSync(dir) as StoredSpec;
+const stored: StoredSpec<SupervisedSpec> = readSpecSync(dir);
 const keyFile = process.env[KEY_FILE_ENV];
 const box = stored.sealed && keyFile ? Keyring.load(keyringOptionsFromEnv(keyFile)) : null;
 const spec = openSpec(stored, box);

@@ -11,19 +11,19 @@ export interface SealedFields {
   secretValues: Array<{ key: string; value: string }>;
 }
 
-export type StoredSpec = ReplicaSpec & { sealed?: string };
+export type StoredSpec<T extends ReplicaSpec = ReplicaSpec> = T & { sealed?: string };
 
-export function sealSpec(spec: ReplicaSpec, box: SecretBox | undefined): StoredSpec {
+export function sealSpec<T extends ReplicaSpec>(spec: T, box: SecretBox | undefined): StoredSpec<T> {
   if (!box) return spec;
   const fields: SealedFields = { env: spec.env, secretValues: spec.secretValues ?? [] };
   const { secretValues: _omit, ...rest } = spec;
-  return { ...rest, env: {}, sealed: box.encrypt(JSON.stringify(fields)) };
+  return { ...rest, env: {}, sealed: box.encrypt(JSON.stringify(fields)) } as StoredSpec<T>;
 }
 
-export function openSpec(stored: StoredSpec, box: SecretBox | null): ReplicaSpec {
+export function openSpec<T extends ReplicaSpec>(stored: StoredSpec<T>, box: SecretBox | null): T {
   if (!stored.sealed) return stored;
   if (!box) throw new Error('spec.json is sealed but no key is available (WHARF_KEY_FILE / WHARF_SECRET_KEY)');
   const fields = JSON.parse(box.decrypt(stored.sealed)) as SealedFields;
   const { sealed: _sealed, ...rest } = stored;
-  return { ...rest, env: fields.env, secretValues: fields.secretValues };
+  return { ...rest, env: fields.env, secretValues: fields.secretValues } as unknown as T;
 }

@@ -13,6 +13,22 @@ export const replicaFiles = (dir: string) => ({
   supervisorLog: path.join(dir, 'supervisor.log'),
 });
 
+/**
+ * What the supervisor runs: the generic spec with its release resolved to the folder the app
+ * runs in (its working copy, or the release itself for `inPlace`). Process-driver only.
+ */
+export type SupervisedSpec = ReplicaSpec & { cwd: string };
+
+/**
+ * status.json: the generic status plus the pids the process driver needs to signal, adopt and
+ * measure a replica. Generic code never sees these (ReplicaStatus has no pids).
+ */
+export interface SupervisedStatus extends ReplicaStatus {
+  /** The app's pid, also its process group id (it is spawned detached). */
+  appPid: number | null;
+  supervisorPid: number | null;
+}
+
 export interface StopRequest {
   graceMs: number;
 }
@@ -31,12 +47,12 @@ export function readJsonSync<T>(file: string): T | null {
   }
 }
 
-export function writeStatus(dir: string, status: ReplicaStatus): void {
+export function writeStatus(dir: string, status: SupervisedStatus): void {
   writeJsonAtomic(replicaFiles(dir).status, status);
 }
 
-export function readSpecSync(dir: string): ReplicaSpec {
-  const spec = readJsonSync<ReplicaSpec>(replicaFiles(dir).spec);
+export function readSpecSync(dir: string): SupervisedSpec {
+  const spec = readJsonSync<SupervisedSpec>(replicaFiles(dir).spec);
   if (!spec || typeof spec !== 'object') throw new Error(`no readable spec.json in ${dir}`);
   const problems: string[] = [];
   if (!Array.isArray(spec.command) || spec.command.length === 0) problems.push('command must be a non-empty array');

@@ -1,4 +1,4 @@
-import type { ReplicaSpec, ReplicaState, ReplicaStatus } from '../core/runtime.js';
+import type { ReplicaState } from '../core/runtime.js';
 import { AppProcess } from './app-process.js';
 import { LivenessMonitor } from './liveness.js';
 import type { LogWriter } from '../shared/log-writer.js';
@@ -12,7 +12,7 @@ import {
   isFailure,
   type AppExit,
 } from './restart-policy.js';
-import { writeStatus } from './status-file.js';
+import { writeStatus, type SupervisedSpec, type SupervisedStatus } from './status-file.js';
 
 // Keeps one replica's app running under its restart policy and records every change in
 // status.json. It owns the app; the control plane only reads status and sends SIGTERM.
@@ -25,19 +25,23 @@ export class Supervisor {
   /** When the current run first answered its liveness probe (null: not yet). */
   private healthyAt: number | null = null;
   private stopping = false;
-  private status: ReplicaStatus;
+  private status: SupervisedStatus;
 
   constructor(
     private readonly dir: string,
-    private readonly spec: ReplicaSpec,
+    private readonly spec: SupervisedSpec,
     private readonly log: LogWriter,
     private readonly exit: (code: number) => void,
   ) {
     this.status = {
       replicaId: spec.replicaId,
+      role: spec.role,
       deploymentId: spec.deploymentId,
       serviceInstanceId: spec.serviceInstanceId,
+      runtime: 'process',
       port: spec.port,
+      // A process listens on the host itself.
+      endpoint: spec.port === null ? null : { host: '127.0.0.1', port: spec.port },
       state: 'starting',
       restarts: 0,
       appPid: null,
@@ -169,7 +173,7 @@ export class Supervisor {
     this.restartTimer = setTimeout(() => this.launch(), delayMs);
   }
 
-  private update(patch: Partial<ReplicaStatus> & { state?: ReplicaState }): void {
+  private update(patch: Partial<SupervisedStatus> & { state?: ReplicaState }): void {
     this.status = { ...this.status, ...patch, updatedAt: new Date().toISOString() };
     writeStatus(this.dir, this.status);
   }

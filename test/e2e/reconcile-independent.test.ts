@@ -4,7 +4,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import type { ServiceStatusView } from '../../src/core/api.js';
-import type { ReplicaStatus } from '../../src/core/runtime.js';
+import type { SupervisedStatus as ReplicaStatus } from '../../src/supervisor/status-file.js';
 import { parseJson, REPO, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
 
 // The reconcile loop never waits on one repair: a replacement that never gets healthy (with

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServiceStatusView } from '../../src/core/api.js';
-import type { ReplicaStatus } from '../../src/core/runtime.js';
+import type { SupervisedStatus as ReplicaStatus } from '../../src/supervisor/status-file.js';
 import { copyExample, parseJson, startWharf, waitFor, type Wharf } from '../helpers/wharf.js';
 
 // The reconcile loop and the supervisors repair what breaks from outside.

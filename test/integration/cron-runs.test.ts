@@ -108,7 +108,7 @@ async function setup(t: TestContext): Promise<Harness> {
       const instance = store.projects.findInstance(service.id, environment.id)!;
       const config: ServiceSettings = { ...DEFAULT_SETTINGS, ...settings };
       store.projects.updateSettings(instance.id, config);
-      const artifact = store.artifacts.add({ id: store.artifacts.newId(), instanceId: instance.id, releaseDir, builder: 'COMMANDS', start: { argv: ['node', script], kind: 'worker' } });
+      const artifact = store.artifacts.add({ id: store.artifacts.newId(), instanceId: instance.id, ref: { kind: 'release', releaseDir }, builder: 'COMMANDS', start: { argv: ['node', script], kind: 'worker' } });
       const deployment = store.deployments.create({
         instanceId: instance.id,
         number: store.projects.takeDeploymentNumber(instance.id),

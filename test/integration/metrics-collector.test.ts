@@ -5,6 +5,7 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ReplicaStatus } from '../../src/core/runtime.js';
+import { ReplicaStatsReader } from '../../src/server/runtimes/process/replica-stats.js';
 import { LATENCY_GROWTH, LATENCY_MIN_MS, latencyBin } from '../../src/core/latency-histogram.js';
 import { MetricsCollector } from '../../src/server/metrics/collector.js';
 import { MetricsStore } from '../../src/server/metrics/metrics-store.js';
@@ -27,13 +28,14 @@ let dir: string;
 let app: ChildProcess;
 let store: MetricsStore;
 let collector: MetricsCollector;
+const reader = new ReplicaStatsReader();
 const trafficLog = () => path.join(dir, 'traffic.log');
 
-function status(pid: number): ReplicaStatus {
+function status(_pid: number): ReplicaStatus {
   const now = new Date().toISOString();
   return {
-    replicaId: 'rep-1', deploymentId: 'dep-1', serviceInstanceId: 'inst-1', port: null, state: 'running', restarts: 2,
-    appPid: pid, supervisorPid: null, exitCode: null, exitSignal: null, startedAt: now, updatedAt: now, lastReason: null,
+    replicaId: 'rep-1', role: 'app', deploymentId: 'dep-1', serviceInstanceId: 'inst-1', runtime: 'process', port: null, endpoint: null, state: 'running', restarts: 2,
+    exitCode: null, exitSignal: null, startedAt: now, updatedAt: now, lastReason: null,
   };
 }
 
@@ -50,7 +52,8 @@ before(async () => {
   store = new MetricsStore(path.join(dir, 'metrics.db'));
   collector = new MetricsCollector({
     store,
-    runtime: { list: async () => [status(app.pid!)] },
+    // The process driver's own measurement (replica-stats.ts) of the fixture's group.
+    runtime: { list: async () => [status(app.pid!)], stats: () => reader.read([{ ...status(app.pid!), appPid: app.pid!, supervisorPid: null }]) },
     replicas: () => [{ id: 'rep-1', instanceId: 'inst-1', routed: true }, { id: 'rep-2', instanceId: 'inst-1', routed: true }],
     trafficLog: trafficLog(),
     intervalMs: 500,

@@ -127,7 +127,7 @@ test(`${REQUESTS} requests through a real router: the collector counts every one
 
   const collector = new MetricsCollector({
     store: store!,
-    runtime: { list: async () => [] },
+    runtime: { list: async () => [], stats: async () => [] },
     replicas: () => [{ id: 'rep_l1', instanceId: INSTANCE, routed: true }, { id: 'rep_l2', instanceId: INSTANCE, routed: true }],
     trafficLog: file,
   });

@@ -4,9 +4,9 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { WharfError } from '../../core/errors.js';
 import type { DeployContext } from '../deploy/context.js';
 import { jobEnvironment } from '../deploy/pre-deploy.js';
+import type { ExecSession } from '../../core/runtime.js';
+import { placementOf } from '../deploy/placement.js';
 import { appUserFor } from '../isolation/isolation.js';
-import { clampSize, findExecutable, startPtyJob, type PtyJob } from '../runtimes/process/pty-job.js';
-import { envForWorkDir, freshWorkDir, jobWorkDir, removeWorkDir } from '../runtimes/process/work-dirs.js';
 import { newId } from '../store/ids.js';
 import { toWharfError } from './errors.js';
 import { resolveInstance } from './resolve.js';
@@ -27,7 +27,9 @@ const TERM = /^[A-Za-z0-9._+-]{1,64}$/;
 const MAX_BUFFERED = 1 << 20;
 const HEARTBEAT_MS = 30_000;
 
-type ExecDeps = Pick<DeployContext, 'store' | 'options' | 'databases' | 'logger'>;
+type ExecDeps = Pick<DeployContext, 'store' | 'options' | 'databases' | 'logger' | 'runtime'>;
+
+const clampSize = (n: number, fallback: number): number => (Number.isInteger(n) && n >= 1 ? Math.min(n, 1000) : fallback);
 
 interface UpgradeServer {
   on(event: 'upgrade', listener: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;
@@ -82,7 +84,9 @@ export function attachExecSocket(server: UpgradeServer, deps: ExecDeps): ExecSoc
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
   const sessions = new Set<() => void>();
 
-  server.on('upgrade', (req, socket, head) => {
+  server.on('upgrade', (req, socket, head) => void upgrade(req, socket, head));
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     try {
       const url = new URL(req.url ?? '/', 'http://wharf.invalid');
@@ -104,59 +108,42 @@ export function attachExecSocket(server: UpgradeServer, deps: ExecDeps): ExecSoc
       if (!deployment || !artifact || artifact.removedAt) {
         throw new WharfError('CONFLICT', `${ctx.service.name} has no live deployment to run a command in`, { hint: 'Deploy it first with `wharf up`.' });
       }
-      const env = jobEnvironment(deps, deployment, { migration: true });
-      if (!findExecutable(exec.command[0]!, artifact.releaseDir, env.PATH)) {
-        throw new WharfError('BAD_REQUEST', `cannot run '${exec.command[0]}': not found in the service's build or on the server's PATH`, {
-          hint: 'Check the name; for shell syntax run `sh -c …` yourself.',
-        });
-      }
-      // Like any one-off command: as the service's user, in its own working copy of the build.
-      const user = appUserFor(deps, ctx.instance.id);
+      const jobId = newId('job');
       const target = `${ctx.project.name}/${ctx.environment.name}/${ctx.service.name}`;
+      // Like any one-off command: as the service's user, in a fresh copy (or container) of the
+      // build. Started before the upgrade, so a missing program is still an HTTP error.
+      const job = await deps.runtime.exec({
+        execId: jobId,
+        serviceInstanceId: ctx.instance.id,
+        artifact: artifact.ref,
+        ...placementOf(deps, ctx.instance.id),
+        command: exec.command,
+        env: jobEnvironment(deps, deployment, { migration: true }),
+        user: appUserFor(deps, ctx.instance.id),
+        cols: exec.cols,
+        rows: exec.rows,
+        term: exec.term,
+        timeoutMs: exec.timeoutMs,
+      });
+      // The client may have gone while the command was being made.
+      const gone = () => job.hangUp();
+      socket.once('close', gone);
+      if (socket.destroyed) return job.hangUp();
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const jobId = newId('job');
+        socket.off('close', gone);
         // The command and who ran it, never the environment (it holds the secrets).
         store.audit.record('api-token', 'run', target, { jobId, command: exec.command, deploymentId: deployment.id, tty: true, token: token.name });
         logger.info({ jobId, target }, 'interactive command started');
-        const { appsDir, workCopy } = deps.options.isolation;
-        session(ws, async () => {
-          const cwd = await freshWorkDir(artifact.releaseDir, jobWorkDir(appsDir, jobId), user, { appsDir, mode: workCopy });
-          try {
-            const job = startPtyJob({ command: exec.command, cwd, env: envForWorkDir(env, cwd, user), user, cols: exec.cols, rows: exec.rows, term: exec.term, timeoutMs: exec.timeoutMs });
-            return { job, cleanup: () => removeWorkDir(cwd) };
-          } catch (error) {
-            await removeWorkDir(cwd);
-            throw error;
-          }
-        });
+        attach(ws, job);
       });
     } catch (error) {
       const wharf = toWharfError(error);
       if (wharf.code === 'INTERNAL') logger.error({ err: error, path: req.url }, 'unexpected error in an exec upgrade');
       refuse(socket, wharf);
     }
-  });
-
-  function session(ws: WebSocket, start: () => Promise<{ job: PtyJob; cleanup: () => Promise<void> }>): void {
-    // Bytes that arrive while the working copy is made are kept for the program, in order.
-    const early: Array<[Buffer, boolean]> = [];
-    const keep = (data: RawData, isBinary: boolean) => early.push([toBuffer(data), isBinary]);
-    ws.on('message', keep);
-    void start().then(
-      ({ job, cleanup }) => {
-        ws.off('message', keep);
-        attach(ws, job, early);
-        void job.exited.finally(() => cleanup());
-      },
-      (error: unknown) => {
-        if (ws.readyState !== ws.OPEN) return;
-        ws.send(JSON.stringify({ type: 'exit', code: 127, signal: null, error: `the command could not start: ${(error as Error).message}` }));
-        ws.close(1011);
-      },
-    );
   }
 
-  function attach(ws: WebSocket, job: PtyJob, early: Array<[Buffer, boolean]>): void {
+  function attach(ws: WebSocket, job: ExecSession): void {
     if (ws.readyState !== ws.OPEN) {
       job.hangUp();
       return;
@@ -194,7 +181,6 @@ export function attachExecSocket(server: UpgradeServer, deps: ExecDeps): ExecSoc
         /* not JSON: ignored, like any unknown message */
       }
     };
-    for (const [bytes, isBinary] of early) onMessage(bytes, isBinary);
     ws.on('message', (data: RawData, isBinary) => onMessage(toBuffer(data), isBinary));
     ws.on('close', hangUp);
     ws.on('error', hangUp);

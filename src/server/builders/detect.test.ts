@@ -20,7 +20,7 @@ async function plan(files: Record<string, string>, settings: Partial<ServiceSett
       await fs.writeFile(path.join(dir, rel), content);
     }
     const builders = defaultBuilders({ findExecutable: async (name) => onPath.includes(name) });
-    return await planBuild({ path: dir, digest: 'x' }, { ...DEFAULT_SETTINGS, ...settings }, builders);
+    return await planBuild({ path: dir, digest: 'x' }, { ...DEFAULT_SETTINGS, ...settings }, undefined, builders);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-import type { BuildPlan, Builder, SourceDir } from '../../core/build.js';
+import type { BuildPlan, Builder, DetectContext, SourceDir } from '../../core/build.js';
 import { WharfError } from '../../core/errors.js';
 import type { BuilderName, ServiceSettings } from '../../core/settings.js';
 import { COMMANDS_REQUIREMENT, createCommandsBuilder } from './commands/commands-builder.js';
@@ -27,25 +27,26 @@ export function defaultBuilders(options: { findExecutable?: FindExecutable } = {
 export async function planBuild(
   source: SourceDir,
   settings: ServiceSettings,
+  context: DetectContext = { runtime: 'process', variables: {} },
   builders: readonly Builder[] = defaultBuilders(),
 ): Promise<BuildPlan> {
-  const plan = settings.builder === 'AUTO' ? await detectAuto(source, settings, builders) : await detectExplicit(source, settings, builders);
+  const plan = settings.builder === 'AUTO' ? await detectAuto(source, settings, context, builders) : await detectExplicit(source, settings, context, builders);
   return applyUserCommands(plan, settings);
 }
 
-async function detectExplicit(source: SourceDir, settings: ServiceSettings, builders: readonly Builder[]): Promise<BuildPlan> {
+async function detectExplicit(source: SourceDir, settings: ServiceSettings, context: DetectContext, builders: readonly Builder[]): Promise<BuildPlan> {
   const name = settings.builder as ConcreteBuilder;
   const builder = builders.find((b) => b.name === name);
-  const plan = builder ? await builder.detect(source, settings) : null;
+  const plan = builder ? await builder.detect(source, settings, context) : null;
   if (plan) return plan;
   throw new WharfError('NO_BUILDER', `The ${name} builder was asked for, but it needs ${REQUIREMENTS[name]} and this source has none`, {
     hint: `Add what it needs, or let Wharf detect the builder: \`wharf settings --set builder=AUTO\`.`,
   });
 }
 
-async function detectAuto(source: SourceDir, settings: ServiceSettings, builders: readonly Builder[]): Promise<BuildPlan> {
+async function detectAuto(source: SourceDir, settings: ServiceSettings, context: DetectContext, builders: readonly Builder[]): Promise<BuildPlan> {
   for (const builder of builders) {
-    const plan = await builder.detect(source, settings);
+    const plan = await builder.detect(source, settings, context);
     if (plan) return plan;
   }
   const looked = builders.map((b) => `${REQUIREMENTS[b.name]} (${b.name})`).join('; ');

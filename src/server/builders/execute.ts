@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { BuildPlan, LogSink, SourceDir } from '../../core/build.js';
+import type { BuildPlan, BuiltArtifact, LogSink, SourceDir } from '../../core/build.js';
 import { WharfError } from '../../core/errors.js';
 import type { RunAs } from '../../core/runtime.js';
 import { runCommand } from '../exec/run-command.js';
@@ -30,7 +30,7 @@ export interface BuildReleaseOptions {
   workRoot?: string;
 }
 
-export async function buildRelease(plan: BuildPlan, source: SourceDir, opts: BuildReleaseOptions): Promise<void> {
+export async function buildRelease(plan: BuildPlan, source: SourceDir, opts: BuildReleaseOptions): Promise<BuiltArtifact> {
   const parent = path.dirname(opts.releaseDir);
   await fs.mkdir(parent, { recursive: true });
   if (await fs.stat(opts.releaseDir).then(() => true, () => false)) {
@@ -62,6 +62,7 @@ export async function buildRelease(plan: BuildPlan, source: SourceDir, opts: Bui
     await fs.writeFile(path.join(work, ARTIFACT_FILE), JSON.stringify(record, null, 2) + '\n');
     await sealRelease(work);
     await moveInto(work, opts.releaseDir);
+    return { ref: { kind: 'release', releaseDir: opts.releaseDir } };
   } catch (err) {
     await fs.rm(work, { recursive: true, force: true });
     throw err;

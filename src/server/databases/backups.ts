@@ -209,9 +209,10 @@ export class BackupService {
     const command = provider.serverCommand(spec);
     const replica: ReplicaSpec = {
       replicaId: spec.id,
-      deploymentId: 'database',
+      role: 'database',
+      deploymentId: null,
       serviceInstanceId: 'verification',
-      cwd: command.cwd,
+      artifact: { kind: 'release', releaseDir: command.cwd },
       // The server runs in its own data folder as its own user (the provider's argv drops to it).
       inPlace: true,
       command: command.argv,

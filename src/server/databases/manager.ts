@@ -89,9 +89,10 @@ export class DatabaseManager {
     const command = provider.serverCommand(spec);
     const replica: ReplicaSpec = {
       replicaId: record.id,
-      deploymentId: 'database',
+      role: 'database',
+      deploymentId: null,
       serviceInstanceId: record.instanceId,
-      cwd: command.cwd,
+      artifact: { kind: 'release', releaseDir: command.cwd },
       // The server runs in its own data folder as its own user (the provider's argv drops to it).
       inPlace: true,
       command: command.argv,

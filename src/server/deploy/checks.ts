@@ -1,6 +1,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import type { ArtifactRecord, Deployment, ReplicaRecord } from '../../core/model.js';
+import type { Endpoint } from '../../core/runtime.js';
 import type { PostDeployCheck } from '../../core/settings.js';
 import { lastLines } from '../observe/log-file.js';
 import { deploymentLogDir } from '../observe/log-paths.js';
@@ -8,6 +9,7 @@ import { appUserFor } from '../isolation/isolation.js';
 import { serviceHost } from '../options.js';
 import { newId } from '../store/ids.js';
 import type { DeployContext } from './context.js';
+import { placementOf } from './placement.js';
 import { jobEnvironment } from './pre-deploy.js';
 import { secretValuesOf } from './replicas.js';
 import { RolloutError } from './rollout.js';
@@ -23,10 +25,10 @@ interface HttpAnswer {
   body: string;
 }
 
-function request(port: number, host: string, check: Extract<PostDeployCheck, { type: 'http' }>): Promise<HttpAnswer> {
+function request(target: Endpoint, host: string, check: Extract<PostDeployCheck, { type: 'http' }>): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: check.path, method: check.method, agent: false, timeout: check.timeoutSeconds * 1000, headers: { host, 'user-agent': 'wharf-check' } },
+      { host: target.host, port: target.port, path: check.path, method: check.method, agent: false, timeout: check.timeoutSeconds * 1000, headers: { host, 'user-agent': 'wharf-check' } },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -40,6 +42,19 @@ function request(port: number, host: string, check: Extract<PostDeployCheck, { t
   });
 }
 
+/** The new replicas' endpoints, as their driver reports them (workers have none). */
+async function replicaEndpoints(ctx: DeployContext, replicas: readonly ReplicaRecord[]): Promise<Endpoint[]> {
+  const ids = new Set(replicas.filter((r) => r.port !== null).map((r) => r.id));
+  if (ids.size === 0) return [];
+  const statuses = await ctx.runtime.list();
+  return replicas.flatMap((r) => {
+    const endpoint = ids.has(r.id) ? statuses.find((s) => s.replicaId === r.id)?.endpoint : null;
+    return endpoint ? [endpoint] : [];
+  });
+}
+
+const urlOf = (endpoint: Endpoint): string => `http://${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+
 function label(check: PostDeployCheck): string {
   return check.name ?? (check.type === 'http' ? `${check.method} ${check.path}` : check.command);
 }
@@ -51,15 +66,15 @@ export async function runChecks(ctx: DeployContext, deployment: Deployment, arti
   const host = serviceHost(ctx.options, { project: names.project.name, environment: names.environment.name, service: names.service.name });
   // After the switch, checks go through the router: the service's private listener.
   const routed = names.instance.privatePort ?? ctx.options.routerPort;
-  const ports = target.phase === 'before-switch' ? target.replicas.map((r) => r.port).filter((p): p is number => p !== null) : [routed];
+  const targets = target.phase === 'before-switch' ? await replicaEndpoints(ctx, target.replicas) : [{ host: '127.0.0.1', port: routed }];
 
   for (const check of checks) {
     log(`check (${target.phase}): ${label(check)}`);
     if (check.type === 'http') {
-      for (const port of ports) {
+      for (const endpoint of targets) {
         let answer: HttpAnswer;
         try {
-          answer = await request(port, host, check);
+          answer = await request(endpoint, host, check);
         } catch (error) {
           throw new RolloutError(`post-deploy check '${label(check)}' failed: ${(error as Error).message}`, 'FAILED', []);
         }
@@ -74,10 +89,12 @@ export async function runChecks(ctx: DeployContext, deployment: Deployment, arti
       const logFile = path.join(deploymentLogDir(ctx.options.paths.logs, deployment.instanceId, deployment.id), 'checks.log');
       const result = await ctx.runtime.run({
         jobId: newId('job'),
-        cwd: artifact.releaseDir,
+        serviceInstanceId: deployment.instanceId,
+        artifact: artifact.ref,
+        ...placementOf(ctx, deployment.instanceId),
         command: ['sh', '-c', check.command],
         user: appUserFor(ctx, deployment.instanceId),
-        env: { ...jobEnvironment(ctx, deployment, { migration: false }), WHARF_CHECK_URL: `http://127.0.0.1:${ports[0] ?? routed}` },
+        env: { ...jobEnvironment(ctx, deployment, { migration: false }), WHARF_CHECK_URL: urlOf(targets[0] ?? { host: '127.0.0.1', port: routed }) },
         logFile,
         timeoutMs: check.timeoutSeconds * 1000,
         secretValues: secretValuesOf(ctx, deployment),

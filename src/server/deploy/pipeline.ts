@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { ArtifactRecord, Deployment } from '../../core/model.js';
 import { isWharfError } from '../../core/errors.js';
 import { LogWriter } from '../../shared/log-writer.js';
@@ -14,6 +13,7 @@ import { emitDeploymentEvent } from './events.js';
 import { runPreDeploy } from './pre-deploy.js';
 import { Redactor } from '../../shared/secrets/redact.js';
 import { safeMessage } from '../variables/safe-message.js';
+import { runtimeFor } from '../runtimes/select.js';
 
 /**
  * One deployment, start to finish, as one story:
@@ -100,15 +100,17 @@ async function obtainArtifact(ctx: DeployContext, deployment: Deployment, log: L
   }
   store.deployments.setStatus(deployment.id, 'BUILDING', 'building');
   const source = serviceSource(ctx.builds.sourceDir(deployment.sourceDigest), deployment.config.rootDirectory);
-  const plan = await ctx.builds.plan(source, deployment.config);
+  const runtime = runtimeFor(ctx, deployment.instanceId);
+  const plan = await ctx.builds.plan(source, deployment.config, { runtime, variables: deployment.variables });
   // A worker gets no port and no route, whatever its start command looks like.
   if (store.projects.describeInstance(deployment.instanceId).service.kind === 'worker') plan.start = { ...plan.start, kind: 'worker' };
   log.write('sys', `==> builder ${plan.builder}`);
   const artifactId = store.artifacts.newId();
-  const releaseDir = path.join(ctx.options.paths.releases, deployment.instanceId, artifactId);
   const started = Date.now();
-  await ctx.builds.build(plan, source, {
-    releaseDir,
+  const built = await ctx.builds.build(plan, source, {
+    artifactId,
+    instanceId: deployment.instanceId,
+    runtime,
     env: deployment.variables,
     log: (line, stream) => log.write(stream, line),
     user: appUserFor(ctx, deployment.instanceId),
@@ -118,7 +120,7 @@ async function obtainArtifact(ctx: DeployContext, deployment: Deployment, log: L
   const artifact = store.artifacts.add({
     id: artifactId,
     instanceId: deployment.instanceId,
-    releaseDir,
+    ref: built.ref,
     builder: plan.builder,
     start: { ...plan.start, ...(plan.release ? { release: plan.release } : {}) },
   });

@@ -6,6 +6,7 @@ import { lastLines } from '../observe/log-file.js';
 import { appUserFor } from '../isolation/isolation.js';
 import { newId } from '../store/ids.js';
 import type { DeployContext } from './context.js';
+import { placementOf } from './placement.js';
 import { baseEnvironment, platformVariables } from './platform-variables.js';
 import { secretValuesOf } from './replicas.js';
 import { RolloutError } from './rollout.js';
@@ -34,7 +35,9 @@ export async function runPreDeploy(ctx: DeployContext, deployment: Deployment, a
   const started = Date.now();
   const result = await ctx.runtime.run({
     jobId: newId('job'),
-    cwd: artifact.releaseDir,
+    serviceInstanceId: deployment.instanceId,
+    artifact: artifact.ref,
+    ...placementOf(ctx, deployment.instanceId),
     command: ['sh', '-c', command],
     user: appUserFor(ctx, deployment.instanceId),
     env: jobEnvironment(ctx, deployment, { migration: true }),

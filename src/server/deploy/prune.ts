@@ -1,6 +1,6 @@
 import type { DeployContext } from './context.js';
 
-/** Keeps the newest N releases of an instance (and always the active one's); removes the rest. */
+/** Keeps the newest N artifacts (release folders or images) of an instance (and always the active one's); removes the rest. */
 export async function pruneArtifacts(ctx: DeployContext, instanceId: string): Promise<void> {
   const { store } = ctx;
   const activeId = store.projects.getInstance(instanceId).activeDeploymentId;
@@ -10,6 +10,8 @@ export async function pruneArtifacts(ctx: DeployContext, instanceId: string): Pr
   for (const artifact of kept.slice(Math.max(ctx.options.keepArtifacts, 1))) {
     if (artifact.id === activeArtifact || inUse.has(artifact.id)) continue;
     store.artifacts.markRemoved(artifact.id);
-    await ctx.builds.removeRelease(artifact.releaseDir);
+    // A release folder is the builder's to remove; an image is also held by the engine.
+    await ctx.builds.removeArtifact(artifact.ref);
+    if (artifact.ref.kind === 'image') await ctx.runtime.removeArtifact?.(artifact.ref);
   }
 }

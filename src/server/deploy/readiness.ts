@@ -43,9 +43,13 @@ export async function waitReady(runtime: Runtime, check: ReadinessCheck): Promis
     if (check.port === null) {
       if (status.state === 'running' || status.state === 'starting') return;
     } else {
-      const probe = check.path
-        ? await probeHttp(check.port, check.path, check.host, 5000)
-        : await probeTcp(check.port, 5000);
+      // Where the driver says the replica's port is reached (a container's address, or the host).
+      const endpoint = status.endpoint;
+      const probe = !endpoint
+        ? { ok: false, detail: 'no endpoint yet' }
+        : check.path
+          ? await probeHttp(endpoint, check.path, check.host, 5000)
+          : await probeTcp(endpoint, 5000);
       if (probe.ok) return;
       lastDetail = probe.detail;
     }
@@ -63,8 +67,8 @@ export async function waitReady(runtime: Runtime, check: ReadinessCheck): Promis
 
 function lostStatus(replicaId: string): ReplicaStatus {
   return {
-    replicaId, deploymentId: '', serviceInstanceId: '', port: null, state: 'lost', restarts: 0,
-    appPid: null, supervisorPid: null, exitCode: null, exitSignal: null, startedAt: null,
+    replicaId, role: 'app', deploymentId: null, serviceInstanceId: '', runtime: 'process', port: null, endpoint: null, state: 'lost', restarts: 0,
+    exitCode: null, exitSignal: null, startedAt: null,
     updatedAt: new Date().toISOString(), lastReason: 'the runtime no longer knows this replica',
   };
 }

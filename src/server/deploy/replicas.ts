@@ -7,6 +7,7 @@ import { appUserFor } from '../isolation/isolation.js';
 import { freePort } from '../ports.js';
 import { newId } from '../store/ids.js';
 import type { DeployContext } from './context.js';
+import { placementOf } from './placement.js';
 import { baseEnvironment, platformVariables } from './platform-variables.js';
 
 // Starting and stopping replicas, with the store and the runtime kept in step: a replica is
@@ -24,9 +25,11 @@ export async function startReplica(ctx: DeployContext, deployment: Deployment, a
   const settings = deployment.config;
   const spec: ReplicaSpec = {
     replicaId: record.id,
+    role: 'app',
     deploymentId: deployment.id,
     serviceInstanceId: deployment.instanceId,
-    cwd: artifact.releaseDir,
+    artifact: artifact.ref,
+    ...placementOf(ctx, deployment.instanceId),
     command: artifact.start.argv,
     user: appUserFor(ctx, deployment.instanceId),
     env: {

@@ -1,14 +1,13 @@
-import { performance } from 'node:perf_hooks';
-import type { ReplicaState, ReplicaStatus } from '../../core/runtime.js';
+import type { ReplicaState, ReplicaStats, ReplicaStatus } from '../../core/runtime.js';
 import type { Logger } from '../deploy/context.js';
 import { parseTrafficLine, type TrafficLine } from '../../core/traffic.js';
 import { DatabaseSampler, type DatabaseStatsSource } from './database-stats.js';
 import { tailLog, type TailPosition } from './log-tail.js';
 import { bucketStart, type MetricsStore, type PointWrite } from './metrics-store.js';
-import { GroupCpu, processGroups, rssBytes, type ProcStat } from './proc.js';
 import { BucketAcc, bucketize, zeroPoints } from './traffic-buckets.js';
 
-// Samples every replica's process group and reads the router's traffic log (per 10 s bucket and
+// Samples every replica's CPU and memory through the runtime (stats(): each driver measures its
+// own, from /proc or the engine) and reads the router's traffic log (per 10 s bucket and
 // replica: request counts and latency histograms, src/router/traffic.ts) once a tick (10 s by
 // default, WHARF_METRICS_INTERVAL_MS) into the metrics store, then rolls up and trims a bounded
 // amount. A tick never throws out of the loop and never overlaps the next one. Databases'
@@ -31,8 +30,8 @@ const MAX_KNOWN_REPLICAS = 10_000;
 
 export interface MetricsCollectorOptions {
   store: MetricsStore;
-  /** The runtime (or anything that lists replicas the same way). */
-  runtime: { list(): Promise<ReplicaStatus[]> };
+  /** The runtime (or anything that lists and measures replicas the same way). */
+  runtime: { list(): Promise<ReplicaStatus[]>; stats(replicaIds?: readonly string[]): Promise<ReplicaStats[]> };
   /** The replicas table: which instance a replica id belongs to, and which are routed. */
   replicas: () => Array<{ id: string; instanceId: string; routed: boolean }>;
   /** The router's traffic log (null: no request metrics). */
@@ -43,7 +42,6 @@ export interface MetricsCollectorOptions {
   databaseTimeoutMs?: number;
   intervalMs?: number;
   logger?: Logger;
-  procDir?: string;
   now?: () => number;
 }
 
@@ -54,6 +52,17 @@ export function metricsIntervalFromEnv(env: NodeJS.ProcessEnv = process.env): nu
   return value;
 }
 
+/**
+ * CPU % between two readings of a replica: the growth of its CPU seconds over the wall time
+ * between them. Null on the first reading. A run that restarted counts from zero again, so a
+ * smaller reading is the new run's own time.
+ */
+export function cpuPercent(previous: { cpuSeconds: number; at: number } | undefined, now: Pick<ReplicaStats, 'cpuSeconds' | 'at'>): number | null {
+  if (!previous || now.at <= previous.at) return null;
+  const used = now.cpuSeconds >= previous.cpuSeconds ? now.cpuSeconds - previous.cpuSeconds : now.cpuSeconds;
+  return (used / ((now.at - previous.at) / 1000)) * 100;
+}
+
 export class MetricsCollector {
   readonly intervalMs: number;
   private readonly store: MetricsStore;
@@ -61,7 +70,8 @@ export class MetricsCollector {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
-  private readonly cpu = new Map<string, GroupCpu>();
+  /** Each replica's last CPU reading: CPU % is the growth of cpuSeconds over the interval. */
+  private readonly cpu = new Map<string, { cpuSeconds: number; at: number }>();
   private readonly databases: DatabaseSampler | null;
   private readonly known = new Map<string, string>();
   private position: TailPosition = { ino: 0, offset: 0 };
@@ -136,17 +146,17 @@ export class MetricsCollector {
       statuses = await this.options.runtime.list();
     });
     await step('asking databases', () => this.databases?.start(new Set(statuses.filter((s) => LIVE.has(s.state)).map((s) => s.replicaId))));
-    await step('sampling processes', () => this.sampleReplicas(statuses));
+    await step('sampling replicas', () => this.sampleReplicas(statuses));
     await step('reading the traffic log', () => this.readTrafficLog(statuses));
     await step('rolling up', () => void this.store.rollup(this.now()));
     await step('retention', () => void this.store.cleanup(this.now()));
   }
 
   private async sampleReplicas(statuses: readonly ReplicaStatus[]): Promise<void> {
-    const at = performance.now();
     const t = this.now();
     const live = statuses.filter((s) => LIVE.has(s.state));
-    const groups: Map<number, ProcStat[]> = live.some((s) => s.appPid) ? await processGroups(this.options.procDir) : new Map();
+    const measured = live.length > 0 ? await this.options.runtime.stats(live.map((s) => s.replicaId)) : [];
+    const usage = new Map(measured.map((m) => [m.replicaId, m]));
     const points: PointWrite[] = [];
     const perInstance = new Map<string, { memory: number; cpu: number | null; restarts: number }>();
     for (const s of live) {
@@ -154,16 +164,14 @@ export class MetricsCollector {
       perInstance.set(s.serviceInstanceId, sum);
       sum.restarts += s.restarts;
       points.push({ instanceId: s.serviceInstanceId, replicaId: s.replicaId, name: 'restarts', t, value: s.restarts });
-      const procs = s.appPid ? (groups.get(s.appPid) ?? []) : [];
-      if (procs.length === 0) {
+      const stats = usage.get(s.replicaId);
+      if (!stats) {
         this.cpu.delete(s.replicaId);
         continue;
       }
-      let memory = 0;
-      for (const p of procs) memory += await rssBytes(p.pid, this.options.procDir);
-      let tracker = this.cpu.get(s.replicaId);
-      if (!tracker) this.cpu.set(s.replicaId, (tracker = new GroupCpu()));
-      const cpu = tracker.sample(procs, at);
+      const memory = stats.memoryBytes;
+      const cpu = cpuPercent(this.cpu.get(s.replicaId), stats);
+      this.cpu.set(s.replicaId, { cpuSeconds: stats.cpuSeconds, at: stats.at });
       sum.memory += memory;
       points.push({ instanceId: s.serviceInstanceId, replicaId: s.replicaId, name: 'memory_bytes', t, value: memory });
       if (cpu !== null) {

@@ -14,8 +14,8 @@ import { MetricsStore } from './metrics-store.js';
 function running(replicaId: string, instanceId: string): ReplicaStatus {
   const now = new Date().toISOString();
   return {
-    replicaId, deploymentId: 'database', serviceInstanceId: instanceId, port: null, state: 'running', restarts: 0,
-    appPid: null, supervisorPid: null, exitCode: null, exitSignal: null, startedAt: now, updatedAt: now, lastReason: null,
+    replicaId, role: 'database', deploymentId: null, serviceInstanceId: instanceId, runtime: 'process', port: null, endpoint: null, state: 'running', restarts: 0,
+    exitCode: null, exitSignal: null, startedAt: now, updatedAt: now, lastReason: null,
   };
 }
 
@@ -35,7 +35,7 @@ test('a hanging database neither stalls the tick nor stops the others being writ
   ];
   const collector = new MetricsCollector({
     store,
-    runtime: { list: async () => [running('db_fast', 'inst-fast'), running('db_hung', 'inst-hung')] },
+    runtime: { list: async () => [running('db_fast', 'inst-fast'), running('db_hung', 'inst-hung')], stats: async () => [] },
     replicas: () => [],
     trafficLog: null,
     databases: () => sources,

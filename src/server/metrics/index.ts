@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { WharfPaths } from '../../core/paths.js';
 import type { ReplicaStatus } from '../../core/runtime.js';
 import type { Logger } from '../deploy/context.js';
-import { MetricsCollector, metricsIntervalFromEnv } from './collector.js';
+import { MetricsCollector, metricsIntervalFromEnv, type MetricsCollectorOptions } from './collector.js';
 import type { DatabaseStatsSource } from './database-stats.js';
 import { MetricsStore } from './metrics-store.js';
 import { parseRetention } from './retention.js';
@@ -29,7 +29,7 @@ export interface Metrics {
  */
 export function startMetrics(deps: {
   paths: Pick<WharfPaths, 'home' | 'trafficLog'>;
-  runtime: { list(): Promise<ReplicaStatus[]> };
+  runtime: MetricsCollectorOptions['runtime'];
   replicas: () => Array<{ id: string; instanceId: string; routed: boolean }>;
   /** The databases whose connections and size are collected. */
   databases?: () => DatabaseStatsSource[];

@@ -4,7 +4,6 @@ import type { MetricName } from '../../core/metrics.js';
 import { DEFAULT_RETENTION, parseRetention } from './retention.js';
 import { combine, percentile, type WeightedValue } from './series.js';
 import { formatMetric, slots, sparkline } from '../../shared/sparkline.js';
-import { GroupCpu, parseRssBytes, parseStat } from './proc.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
@@ -83,25 +82,4 @@ test('parseRetention: defaults, overrides of any subset, errors', () => {
   assert.deepEqual(parseRetention('1m=1d, 1h=365d'), { ...DEFAULT_RETENTION, 60: 86400e3, 3600: 365 * 86400e3 });
   assert.throws(() => parseRetention('5s=1h'), /WHARF_METRICS_RETENTION/);
   assert.throws(() => parseRetention('10s=forever'), /WHARF_METRICS_RETENTION/);
-});
-
-test('parseStat: a command name with spaces and parentheses; utime+stime, pgrp, starttime', () => {
-  // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime prio nice threads itreal starttime …
-  const line = '4242 (node ) (x)) S 1 4240 4240 0 -1 4194560 100 0 0 0 150 25 3 1 20 0 7 0 98765 1000000 2000 18446744073709551615';
-  assert.deepEqual(parseStat(line), { pid: 4242, pgid: 4240, cpuTicks: 175, startTicks: 98765 });
-  assert.equal(parseStat('garbage'), null);
-  assert.equal(parseRssBytes('Name:\tnode\nVmRSS:\t  51200 kB\n'), 51200 * 1024);
-  assert.equal(parseRssBytes('Name:\tkthreadd\n'), 0);
-});
-
-test('GroupCpu: percent from tick deltas over the interval; new and reused pids; no negatives', () => {
-  const cpu = new GroupCpu();
-  const p = (pid: number, cpuTicks: number, startTicks = 1) => ({ pid, pgid: 1, cpuTicks, startTicks });
-  assert.equal(cpu.sample([p(1, 100), p(2, 50)], 0), null, 'the first sample has no interval');
-  // 1 s later: pid 1 +60 ticks, pid 2 +20 ticks → 0.8 s of CPU in 1 s = 80 %.
-  assert.equal(cpu.sample([p(1, 160), p(2, 70)], 1000), 80);
-  // pid 2 ended, pid 3 appeared with 10 ticks, pid 1 +40 over 2 s → 50 ticks / 2 s = 25 %.
-  assert.equal(cpu.sample([p(1, 200), p(3, 10)], 3000), 25);
-  // pid 1 reused by a new process (other start time) with 5 ticks: counted from its start.
-  assert.equal(cpu.sample([p(1, 5, 999), p(3, 10)], 4000), 5);
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ArtifactRef } from '../../core/artifact.js';
 import type { ReplicaSpec } from '../../core/runtime.js';
 import type { LogLine } from '../../shared/log-writer.js';
 
@@ -50,6 +51,8 @@ export interface FixtureSpecOptions {
   port?: number | null;
   env?: Record<string, string>;
   command?: (fixtureFile: string) => string[];
+  /** What the replica runs; default the release folder test/fixtures. */
+  artifact?: ArtifactRef;
   overrides?: Partial<ReplicaSpec>;
 }
 
@@ -62,9 +65,10 @@ export function fixtureSpec(options: FixtureSpecOptions): ReplicaSpec {
   if (port !== null) env.PORT = String(port);
   return {
     replicaId,
+    role: 'app',
     deploymentId: 'dep_test',
     serviceInstanceId: 'svc_test',
-    cwd: FIXTURES_DIR,
+    artifact: options.artifact ?? { kind: 'release', releaseDir: FIXTURES_DIR },
     command: options.command ? options.command(file) : [process.execPath, file],
     env,
     port,

@@ -209,7 +209,7 @@ export function runtimeContract(
       const file = path.join(FIXTURES_DIR, 'app-job.js');
       const result = await runtime.run({
         jobId: 'job1',
-        cwd: FIXTURES_DIR,
+        artifact: { kind: 'release', releaseDir: FIXTURES_DIR },
         command: options.fixtureCommand ? options.fixtureCommand(file) : [process.execPath, file],
         env: { PATH: process.env.PATH ?? '', EXIT_CODE: '3' },
         logFile,
@@ -229,7 +229,7 @@ export function runtimeContract(
       const t0 = Date.now();
       const result = await runtime.run({
         jobId: 'job2',
-        cwd: FIXTURES_DIR,
+        artifact: { kind: 'release', releaseDir: FIXTURES_DIR },
         command: options.fixtureCommand ? options.fixtureCommand(file) : [process.execPath, file],
         env: { PATH: process.env.PATH ?? '', SLEEP_MS: '60000' },
         logFile: path.join(tmp, 'jobs', 'job2.log'),

@@ -3,6 +3,7 @@ import type { DeployContext } from '../deploy/context.js';
 import { emitDeploymentEvent } from '../deploy/events.js';
 import { appUserFor } from '../isolation/isolation.js';
 import { jobEnvironment } from '../deploy/pre-deploy.js';
+import { placementOf } from '../deploy/placement.js';
 import { secretValuesOf } from '../deploy/replicas.js';
 import type { ServiceInstance } from '../../core/model.js';
 import type { CronRunStatus } from '../store/cron-runs.js';
@@ -72,7 +73,9 @@ export class StoreCronBackend implements CronBackend {
     const done = runtime
       .run({
         jobId: runId,
-        cwd: artifact.releaseDir,
+        serviceInstanceId: instance.id,
+        artifact: artifact.ref,
+        ...placementOf(this.ctx, instance.id),
         command: artifact.start.argv,
         user: appUserFor(this.ctx, instance.id),
         env: { ...jobEnvironment(this.ctx, deployment, { migration: false }), WHARF_CRON_RUN_ID: runId, WHARF_CRON_SCHEDULED_AT: scheduledAt.toISOString() },

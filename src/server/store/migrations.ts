@@ -315,4 +315,13 @@ export const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL
   );
   `,
+  /* 11: the runtime-neutral seam (docs/architecture.md). An artifact is a release folder or an
+         image pinned by digest: `kind` says which; images leave release_dir empty (SQLite cannot
+         relax its NOT NULL without rebuilding a table deployments reference). A project may pick
+         its runtime (`runtime` in the project file); NULL follows WHARF_RUNTIME. */ `
+  ALTER TABLE artifacts ADD COLUMN kind TEXT NOT NULL DEFAULT 'release';
+  ALTER TABLE artifacts ADD COLUMN image TEXT;
+  ALTER TABLE artifacts ADD COLUMN digest TEXT;
+  ALTER TABLE projects ADD COLUMN runtime TEXT;
+  `,
 ];

@@ -1,10 +1,11 @@
+import type { RuntimeName } from '../../core/artifact.js';
 import type { Environment, Project, Service, ServiceInstance, ServiceKind } from '../../core/model.js';
 import { DEFAULT_SETTINGS, serviceSettingsSchema, type ServiceSettings } from '../../core/settings.js';
 import type { Db } from './database.js';
 import { newId, now } from './ids.js';
 
 
-interface ProjectRow { id: string; name: string; created_at: string }
+interface ProjectRow { id: string; name: string; runtime: string | null; created_at: string }
 interface EnvironmentRow { id: string; project_id: string; name: string; production: number; created_at: string }
 interface ServiceRow { id: string; project_id: string; name: string; kind: string; created_at: string }
 interface InstanceRow {
@@ -12,7 +13,9 @@ interface InstanceRow {
   active_deployment_id: string | null; private_port: number | null; created_at: string;
 }
 
-const toProject = (r: ProjectRow): Project => ({ id: r.id, name: r.name, createdAt: r.created_at });
+const toProject = (r: ProjectRow): Project => ({
+  id: r.id, name: r.name, createdAt: r.created_at, ...(r.runtime ? { runtime: r.runtime as RuntimeName } : {}),
+});
 const toEnvironment = (r: EnvironmentRow): Environment => ({
   id: r.id, projectId: r.project_id, name: r.name, production: r.production === 1, createdAt: r.created_at,
 });
@@ -61,6 +64,11 @@ export class ProjectRepository {
 
   getProject(id: string): Project {
     return toProject(this.db.prepare('SELECT * FROM projects WHERE id = ?').get(id) as ProjectRow);
+  }
+
+  /** The runtime the project builds for (project file `runtime`); null follows WHARF_RUNTIME. */
+  setProjectRuntime(id: string, runtime: RuntimeName | null): void {
+    this.db.prepare('UPDATE projects SET runtime = ? WHERE id = ?').run(runtime, id);
   }
 
   /**

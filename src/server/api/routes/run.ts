@@ -4,6 +4,7 @@ import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { WharfError } from '../../../core/errors.js';
 import { jobEnvironment } from '../../deploy/pre-deploy.js';
+import { placementOf } from '../../deploy/placement.js';
 import { secretValuesOf } from '../../deploy/replicas.js';
 import { appUserFor } from '../../isolation/isolation.js';
 import { newId } from '../../store/ids.js';
@@ -48,7 +49,9 @@ export function runRoutes(app: Hono, deps: ApiDeps): void {
       const result = await runtime
         .run({
           jobId,
-          cwd: artifact.releaseDir,
+          serviceInstanceId: deployment.instanceId,
+          artifact: artifact.ref,
+          ...placementOf(deps, deployment.instanceId),
           command: body.command,
           user: appUserFor(deps, deployment.instanceId),
           env: jobEnvironment(deps, deployment, { migration: true }),

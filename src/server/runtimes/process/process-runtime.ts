@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { entryPath, nodeEntryArgv } from '../../../core/entrypoint.js';
 import { WharfError } from '../../../core/errors.js';
 import { KEY_FILE_ENV, sealSpec } from '../../../supervisor/sealed-spec.js';
 import type { SecretBox } from '../../../shared/secrets/secret-box.js';
-import type { JobResult, JobSpec, ReplicaSpec, ReplicaState, ReplicaStatus, Runtime } from '../../../core/runtime.js';
+import type { ExecSession, ExecSpec, JobResult, JobSpec, ReplicaSpec, ReplicaState, ReplicaStats, Runtime } from '../../../core/runtime.js';
 import { pollUntil, processAlive } from '../../../supervisor/process-group.js';
-import { replicaFiles, writeJsonAtomic, type StopRequest } from '../../../supervisor/status-file.js';
+import { replicaFiles, writeJsonAtomic, type StopRequest, type SupervisedSpec, type SupervisedStatus } from '../../../supervisor/status-file.js';
 import { appGroupIsOurs, killLeftoverGroup, supervisorAlive } from './process-check.js';
 import {
   listReplicaIds,
@@ -17,7 +18,11 @@ import {
   statusFromSpec,
   tailOf,
 } from './replica-dir.js';
+import { startExecSession } from './exec-session.js';
+import { releaseDirOf } from './release-of.js';
+import { ReplicaStatsReader } from './replica-stats.js';
 import { runJob } from './run-job.js';
+import { prepareVolumes } from './volumes.js';
 import { envForWorkDir, freshWorkDir, removeWorkDir, replicaWorkDir, withJobWorkDir, type WorkDirOptions } from './work-dirs.js';
 
 // Runs each replica as a plain process under its own supervisor (src/supervisor/main.ts).
@@ -42,6 +47,10 @@ export interface ProcessRuntimeOptions {
    * are made (work-copy.ts). Apps run there as ReplicaSpec.user / JobSpec.user.
    */
   work: WorkDirOptions;
+  /** Where volumes' folders live (<WHARF_HOME>/volumes; by default beside run/). */
+  volumesDir?: string;
+  /** /proc, for stats() (tests point it elsewhere). */
+  procDir?: string;
 }
 
 export class ProcessRuntime implements Runtime {
@@ -49,14 +58,19 @@ export class ProcessRuntime implements Runtime {
   private readonly replicasDir: string;
   private readonly seal: ProcessRuntimeOptions['seal'];
   private readonly work: WorkDirOptions;
+  private readonly volumesDir: string;
+  private readonly statsReader: ReplicaStatsReader;
 
   constructor(options: ProcessRuntimeOptions) {
     this.replicasDir = options.replicasDir;
     this.seal = options.seal;
     this.work = options.work;
+    this.volumesDir = options.volumesDir ?? path.resolve(options.replicasDir, '..', '..', 'volumes');
+    this.statsReader = new ReplicaStatsReader(options.procDir);
   }
 
-  async start(spec: ReplicaSpec): Promise<ReplicaStatus> {
+  async start(spec: ReplicaSpec): Promise<SupervisedStatus> {
+    const release = releaseDirOf(spec.artifact, `replica ${spec.replicaId}`);
     const dir = replicaPath(this.replicasDir, spec.replicaId);
     const files = replicaFiles(dir);
     const previous = await readStatus(dir);
@@ -68,7 +82,9 @@ export class ProcessRuntime implements Runtime {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     // The app runs in its own copy of the release (as its user), never in the release itself.
     const user = spec.user ?? null;
-    const running: ReplicaSpec = spec.inPlace ? spec : await this.inWorkCopy(spec, user);
+    const volumeEnv = await prepareVolumes(this.volumesDir, spec.volumes, user);
+    const withVolumes = { ...spec, env: { ...spec.env, ...volumeEnv } };
+    const running: SupervisedSpec = spec.inPlace ? { ...withVolumes, cwd: release } : await this.inWorkCopy(withVolumes, release, user);
     // spec.json first: a fresh spec keeps list() from calling the replica lost meanwhile.
     writeJsonAtomic(files.spec, sealSpec(running, this.seal?.box));
     fs.rmSync(files.status, { force: true });
@@ -104,8 +120,8 @@ export class ProcessRuntime implements Runtime {
     });
   }
 
-  async list(): Promise<ReplicaStatus[]> {
-    const statuses: ReplicaStatus[] = [];
+  async list(): Promise<SupervisedStatus[]> {
+    const statuses: SupervisedStatus[] = [];
     for (const replicaId of await listReplicaIds(this.replicasDir)) {
       const status = await this.observe(replicaPath(this.replicasDir, replicaId));
       if (status) statuses.push(status);
@@ -141,7 +157,7 @@ export class ProcessRuntime implements Runtime {
         appPid: null,
         updatedAt: new Date().toISOString(),
         lastReason: latest.lastReason ?? 'stopped after its supervisor was lost',
-      } satisfies ReplicaStatus);
+      } satisfies SupervisedStatus);
     }
   }
 
@@ -159,18 +175,30 @@ export class ProcessRuntime implements Runtime {
     await removeWorkDir(replicaWorkDir(this.work.appsDir, replicaId));
   }
 
-  run(job: JobSpec): Promise<JobResult> {
+  async run(job: JobSpec): Promise<JobResult> {
     const user = job.user ?? null;
-    return withJobWorkDir(job.cwd, job.jobId, user, this.work, (cwd) => runJob({ ...job, cwd, env: envForWorkDir(job.env, cwd, user) }));
+    const release = releaseDirOf(job.artifact, `job ${job.jobId}`);
+    const volumeEnv = await prepareVolumes(this.volumesDir, job.volumes, user);
+    return withJobWorkDir(release, job.jobId, user, this.work, (cwd) => runJob({ ...job, env: envForWorkDir({ ...job.env, ...volumeEnv }, cwd, user) }, cwd));
   }
 
-  private async inWorkCopy(spec: ReplicaSpec, user: ReplicaSpec['user'] & {} | null): Promise<ReplicaSpec> {
-    const workDir = await freshWorkDir(spec.cwd, replicaWorkDir(this.work.appsDir, spec.replicaId), user, this.work);
+  async stats(replicaIds?: readonly string[]): Promise<ReplicaStats[]> {
+    const wanted = replicaIds ? new Set(replicaIds) : null;
+    const statuses = (await this.list()).filter((s) => !wanted || wanted.has(s.replicaId));
+    return this.statsReader.read(statuses);
+  }
+
+  exec(spec: ExecSpec): Promise<ExecSession> {
+    return startExecSession(spec, this.work, this.volumesDir);
+  }
+
+  private async inWorkCopy(spec: ReplicaSpec, release: string, user: ReplicaSpec['user'] & {} | null): Promise<SupervisedSpec> {
+    const workDir = await freshWorkDir(release, replicaWorkDir(this.work.appsDir, spec.replicaId), user, this.work);
     return { ...spec, cwd: workDir, env: envForWorkDir(spec.env, workDir, user) };
   }
 
   /** One replica's status as it really is now: a dead supervisor without an end is lost. */
-  private async observe(dir: string): Promise<ReplicaStatus | null> {
+  private async observe(dir: string): Promise<SupervisedStatus | null> {
     const status = await readStatus(dir);
     if (!status) {
       const age = await specAgeMs(dir);
@@ -182,7 +210,7 @@ export class ProcessRuntime implements Runtime {
     return { ...status, state: 'lost' };
   }
 
-  private async killLeftoverApp(dir: string, status: ReplicaStatus, graceMs: number): Promise<void> {
+  private async killLeftoverApp(dir: string, status: SupervisedStatus, graceMs: number): Promise<void> {
     const spec = await readSpec(dir);
     const pgid = status.appPid;
     if (!spec || !pgid) return;

@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { WharfError } from '../../../core/errors.js';
-import type { ReplicaSpec, ReplicaStatus } from '../../../core/runtime.js';
-import { replicaFiles } from '../../../supervisor/status-file.js';
+import type { ReplicaStatus } from '../../../core/runtime.js';
+import { replicaFiles, type SupervisedSpec, type SupervisedStatus } from '../../../supervisor/status-file.js';
 
 // Replica ids become directory names: checked before they reach a path.
 export const REPLICA_ID_PATTERN = /^[a-z0-9_-]{1,64}$/;
@@ -24,8 +24,29 @@ export async function readJson<T>(file: string): Promise<T | null> {
   }
 }
 
-export const readStatus = (dir: string) => readJson<ReplicaStatus>(replicaFiles(dir).status);
-export const readSpec = (dir: string) => readJson<ReplicaSpec>(replicaFiles(dir).spec);
+export const readStatus = async (dir: string): Promise<SupervisedStatus | null> => {
+  const status = await readJson<SupervisedStatus>(replicaFiles(dir).status);
+  return status ? withSeamFields(status) : null;
+};
+export const readSpec = (dir: string) => readJson<SupervisedSpec>(replicaFiles(dir).spec);
+
+/**
+ * A status.json written by a supervisor from before the runtime-neutral seam (still running after
+ * an upgrade) has no role, runtime or endpoint, and marks database servers with the deployment
+ * id 'database': adopted as the seam says.
+ */
+function withSeamFields(status: SupervisedStatus): SupervisedStatus {
+  if (status.role && status.runtime) return status;
+  const legacy = status as SupervisedStatus & { deploymentId: string | null };
+  const database = legacy.deploymentId === 'database';
+  return {
+    ...status,
+    role: status.role ?? (database ? 'database' : 'app'),
+    deploymentId: database ? null : legacy.deploymentId,
+    runtime: 'process',
+    endpoint: status.endpoint ?? (status.port === null ? null : { host: '127.0.0.1', port: status.port }),
+  };
+}
 
 /** Age of spec.json in ms, or null when there is none. */
 export async function specAgeMs(dir: string): Promise<number | null> {
@@ -38,12 +59,15 @@ export async function specAgeMs(dir: string): Promise<number | null> {
 }
 
 /** A status for a replica whose supervisor never recorded one. */
-export function statusFromSpec(spec: ReplicaSpec, state: ReplicaStatus['state']): ReplicaStatus {
-  return {
+export function statusFromSpec(spec: SupervisedSpec, state: ReplicaStatus['state']): SupervisedStatus {
+  return withSeamFields({
     replicaId: spec.replicaId,
+    role: spec.role,
     deploymentId: spec.deploymentId,
     serviceInstanceId: spec.serviceInstanceId,
+    runtime: 'process',
     port: spec.port,
+    endpoint: spec.port === null ? null : { host: '127.0.0.1', port: spec.port },
     state,
     restarts: 0,
     appPid: null,
@@ -53,7 +77,7 @@ export function statusFromSpec(spec: ReplicaSpec, state: ReplicaStatus['state'])
     startedAt: null,
     updatedAt: new Date().toISOString(),
     lastReason: 'the supervisor never reported a status',
-  };
+  });
 }
 
 export async function tailOf(file: string, maxChars = 2000): Promise<string> {

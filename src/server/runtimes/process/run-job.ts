@@ -4,9 +4,9 @@ import type { JobResult, JobSpec } from '../../../core/runtime.js';
 import { LogWriter } from '../../../shared/log-writer.js';
 import { Redactor } from '../../../shared/secrets/redact.js';
 
-// A one-off command run to completion (pre-deploy commands, cron runs), logged in the
-// same JSON-lines format as replicas.
-export async function runJob(job: JobSpec): Promise<JobResult> {
+// A one-off command run to completion (pre-deploy commands, cron runs) in `cwd` (its working
+// copy), logged in the same JSON-lines format as replicas.
+export async function runJob(job: JobSpec, cwd: string): Promise<JobResult> {
   const redactor = new Redactor(job.secretValues ?? []);
   const log = new LogWriter(job.logFile, (m) => redactor.redact(m));
   const emit = (line: string, stream: 'out' | 'err' | 'sys') => {
@@ -17,7 +17,7 @@ export async function runJob(job: JobSpec): Promise<JobResult> {
   emit(`running job ${job.jobId}`, 'sys');
   try {
     const result = await runCommand(job.command, {
-      cwd: job.cwd,
+      cwd,
       env: job.env,
       user: job.user ?? null,
       timeoutMs: job.timeoutMs,
@@ -46,7 +46,7 @@ export async function runJob(job: JobSpec): Promise<JobResult> {
     const message = `job ${job.jobId} could not start: ${(err as Error).message}`;
     emit(message, 'sys');
     throw new WharfError('RUNTIME_ERROR', message, {
-      hint: `Check that '${job.command[0]}' exists in the release and that ${job.cwd} is a directory.`,
+      hint: `Check that '${job.command[0]}' exists in the release and that ${cwd} is a directory.`,
       cause: err,
     });
   } finally {

@@ -69,25 +69,21 @@ export async function rssBytes(pid: number, procDir = '/proc'): Promise<number> 
 }
 
 /**
- * CPU % of one process group between two samples: per pid, ticks since the last sample (a pid
- * first seen, or reused, counts from its start). Processes that ended between samples take
- * their last ticks with them: a short undercount, never a negative value.
+ * A process group's CPU time as one clock that never goes back: per pid, ticks since the last
+ * sample are added (a pid first seen, or reused, counts from its start), so processes that end
+ * between samples keep what they used. The first sample counts every live process from its start.
  */
-export class GroupCpu {
-  private last: { at: number; pids: Map<number, { ticks: number; start: number }> } | null = null;
+export class GroupCpuClock {
+  private pids = new Map<number, { ticks: number; start: number }>();
+  private totalTicks = 0;
 
-  /** Returns null on the first sample (no interval yet). `at` is a monotonic time in ms. */
-  sample(procs: readonly ProcStat[], at: number): number | null {
-    const pids = new Map(procs.map((p) => [p.pid, { ticks: p.cpuTicks, start: p.startTicks }]));
-    const previous = this.last;
-    this.last = { at, pids };
-    if (!previous || at <= previous.at) return null;
-    let ticks = 0;
+  /** CPU seconds of the group so far, after adding this sample. */
+  sample(procs: readonly ProcStat[]): number {
     for (const p of procs) {
-      const before = previous.pids.get(p.pid);
-      ticks += before && before.start === p.startTicks ? Math.max(0, p.cpuTicks - before.ticks) : p.cpuTicks;
+      const before = this.pids.get(p.pid);
+      this.totalTicks += before && before.start === p.startTicks ? Math.max(0, p.cpuTicks - before.ticks) : p.cpuTicks;
     }
-    const seconds = (at - previous.at) / 1000;
-    return (ticks / CLK_TCK / seconds) * 100;
+    this.pids = new Map(procs.map((p) => [p.pid, { ticks: p.cpuTicks, start: p.startTicks }]));
+    return this.totalTicks / CLK_TCK;
   }
 }
