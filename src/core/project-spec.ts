@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RUNTIME_NAMES, type RuntimeName } from './artifact.js';
 import { NAME_PATTERN } from './names.js';
 import { serviceSettingsPatchSchema } from './settings.js';
 import { variableValueSchema } from './variable-value.js';
@@ -73,6 +74,12 @@ export const projectSpecSchema = z
   .object({
     /** Project name (the CLI link wins when they differ). */
     name: name.optional(),
+    /**
+     * What the project's services build for and run on: release folders run as processes, or
+     * images run as containers. Absent: the server's WHARF_RUNTIME. Takes effect at each
+     * service's next deploy.
+     */
+    runtime: z.enum(RUNTIME_NAMES as [RuntimeName, ...RuntimeName[]]).optional(),
     /** Environments this file describes; `production` always exists. */
     environments: z.array(name).default(['production']),
     /** Shared variables: `${{shared.KEY}}`; `environments.<env>` overrides per environment. */

@@ -36,6 +36,8 @@ export function applyEnvironment(ctx: ScopeContext, project: Project, environmen
     }
     const environment = store.projects.findEnvironment(project.id, environmentName)!;
     const plan = planEnvironment(store, project, environment, desired);
+    // Named in the file: set; absent: left as it is, like settings the file does not name.
+    if (desired.runtime && desired.runtime !== project.runtime) store.projects.setProjectRuntime(project.id, desired.runtime);
     for (const service of desired.services) {
       if (service.settings.cronSchedule) parseSchedule(service.settings.cronSchedule);
       let existing = store.projects.findService(project.id, service.name);

@@ -2,6 +2,7 @@ import type { ProjectSpec, ServiceSpec, VariableSpec } from '../../core/project-
 import type { ServiceKind } from '../../core/model.js';
 import type { ServiceSettingsPatch } from '../../core/settings.js';
 import type { DatabaseEngine } from '../../core/database.js';
+import type { RuntimeName } from '../../core/artifact.js';
 
 // What a ProjectSpec asks of one environment: pure, so plan and apply agree by construction.
 
@@ -25,6 +26,8 @@ export interface DesiredService {
 
 export interface DesiredEnvironment {
   environment: string;
+  /** The project's runtime, when the file names one (it is the project's, not the environment's). */
+  runtime?: RuntimeName;
   environments: string[];
   services: DesiredService[];
   shared: DesiredVariable[];
@@ -64,6 +67,7 @@ function serviceFor(name: string, spec: ServiceSpec, environment: string): Desir
 export function desiredEnvironment(spec: ProjectSpec, environment: string): DesiredEnvironment {
   return {
     environment,
+    ...(spec.runtime ? { runtime: spec.runtime } : {}),
     environments: [...new Set(['production', ...spec.environments, environment])],
     services: Object.entries(spec.services).map(([name, service]) => serviceFor(name, service, environment)),
     shared: variablesOf(spec.shared.variables, spec.shared.environments[environment]?.variables),

@@ -49,6 +49,9 @@ function variableChanges(scope: string, current: StoredVariable[], desired: Desi
 export function planEnvironment(store: Store, project: Project, environment: Environment | null, desired: DesiredEnvironment): Plan {
   const changes: Change[] = [];
   const warnings: string[] = [];
+  if (desired.runtime && desired.runtime !== (store.projects.getProject(project.id).runtime ?? null)) {
+    changes.push({ action: 'update', target: 'project runtime', before: show(store.projects.getProject(project.id).runtime ?? null), after: show(desired.runtime) });
+  }
   for (const name of desired.environments) {
     if (!store.projects.findEnvironment(project.id, name)) changes.push({ action: 'create', target: `environment ${name}` });
   }

@@ -10,6 +10,7 @@ import { serviceHost } from '../options.js';
 import { newId } from '../store/ids.js';
 import type { DeployContext } from './context.js';
 import { placementOf } from './placement.js';
+import { endpointUrl } from './route-sync.js';
 import { jobEnvironment } from './pre-deploy.js';
 import { secretValuesOf } from './replicas.js';
 import { RolloutError } from './rollout.js';
@@ -53,8 +54,6 @@ async function replicaEndpoints(ctx: DeployContext, replicas: readonly ReplicaRe
   });
 }
 
-const urlOf = (endpoint: Endpoint): string => `http://${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
-
 function label(check: PostDeployCheck): string {
   return check.name ?? (check.type === 'http' ? `${check.method} ${check.path}` : check.command);
 }
@@ -94,7 +93,7 @@ export async function runChecks(ctx: DeployContext, deployment: Deployment, arti
         ...placementOf(ctx, deployment.instanceId),
         command: ['sh', '-c', check.command],
         user: appUserFor(ctx, deployment.instanceId),
-        env: { ...jobEnvironment(ctx, deployment, { migration: false }), WHARF_CHECK_URL: urlOf(targets[0] ?? { host: '127.0.0.1', port: routed }) },
+        env: { ...jobEnvironment(ctx, deployment, { migration: false }), WHARF_CHECK_URL: endpointUrl(targets[0] ?? { host: '127.0.0.1', port: routed }) },
         logFile,
         timeoutMs: check.timeoutSeconds * 1000,
         secretValues: secretValuesOf(ctx, deployment),

@@ -1,11 +1,15 @@
 import type { RouteTable } from '../../core/routes.js';
-import { servesTraffic, type Runtime } from '../../core/runtime.js';
+import { servesTraffic, type Endpoint, type Runtime } from '../../core/runtime.js';
 import type { RouterClient } from '../../router/client.js';
 import type { ServerOptions } from '../options.js';
 import { serviceHost } from '../options.js';
 import { hasRoute } from './host-conflicts.js';
 import { ensurePrivatePorts } from './private-ports.js';
 import type { Store } from '../store/store.js';
+
+/** http://host:port, with an IPv6 host in brackets. */
+export const endpointUrl = (endpoint: Endpoint): string =>
+  `http://${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
 
 /**
  * Builds the router's whole table from the store (routed replicas of each instance's active
@@ -33,14 +37,14 @@ export class RouteSync {
       if (!instance.activeDeploymentId) continue;
       const names = this.store.projects.describeInstance(instance.id);
       if (!hasRoute(names.service.kind)) continue;
+      // Each target is where its driver says the replica is reached (a host port, a container).
       const targets = this.store.replicas
         .forInstance(instance.id)
         .filter((r) => r.routed && r.port !== null)
-        .filter((r) => {
+        .flatMap((r) => {
           const status = live.get(r.id);
-          return status !== undefined && servesTraffic(status);
-        })
-        .map((r) => ({ id: r.id, url: `http://127.0.0.1:${r.port}` }));
+          return status?.endpoint && servesTraffic(status) ? [{ id: r.id, url: endpointUrl(status.endpoint) }] : [];
+        });
       routes.push({
         ...(instance.privatePort ? { privatePort: instance.privatePort } : {}),
         host: serviceHost(this.options, {

@@ -79,7 +79,7 @@ export class Reconciler {
 
     for (const status of statuses) {
       // Database servers are the database manager's, not deployments'.
-      if (status.deploymentId === 'database') continue;
+      if (status.role === 'database') continue;
       if (!known.has(status.replicaId) && !locks.isBusy(status.serviceInstanceId)) {
         this.background(`unknown:${status.replicaId}`, async () => {
           this.ctx.logger.warn({ replicaId: status.replicaId }, 'stopping a replica the store does not know');

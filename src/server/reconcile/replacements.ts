@@ -33,12 +33,16 @@ export async function checkReplacements(
       await stopReplicas(ctx, [replica], 0);
       continue;
     }
+    // Probed where its driver says it is reached (status.endpoint), never an assumed address.
+    const endpoint = status.endpoint;
     const probe =
       replica.port === null
         ? { ok: status.state === 'running' || status.state === 'starting', detail: status.state }
-        : path
-          ? await probeHttp(replica.port, path, host, PROBE_TIMEOUT_MS)
-          : await probeTcp(replica.port, PROBE_TIMEOUT_MS);
+        : !endpoint
+          ? { ok: false, detail: 'no endpoint yet' }
+          : path
+            ? await probeHttp(endpoint, path, host, PROBE_TIMEOUT_MS)
+            : await probeTcp(endpoint, PROBE_TIMEOUT_MS);
     if (probe.ok) {
       store.replicas.switchRouting([replica.id], []);
       note(`replica ${replica.id} started to bring the deployment back to ${deployment.config.numReplicas} replica(s)`);

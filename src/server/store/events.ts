@@ -9,7 +9,7 @@ export interface WharfEvent {
   environmentId: string | null;
   serviceId: string | null;
   deploymentId: string | null;
-  /** e.g. deployment.failed, service.unhealthy, service.crashed, service.exited, cron.failed, cron.missed */
+  /** e.g. deployment.failed, service.unhealthy, service.crashed, service.oom, service.exited, cron.failed, cron.missed */
   kind: string;
   severity: EventSeverity;
   message: string;

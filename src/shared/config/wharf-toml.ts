@@ -30,6 +30,7 @@ export const WHARF_EXPECTED: Record<string, string> = {
   root: 'a folder path inside the source',
   domains: 'a list of domain names',
   environments: 'a list of environment names',
+  runtime: '"process" or "docker"',
   '(variable)': 'a string or a table { value, secret, sealed, generate, required }',
 };
 

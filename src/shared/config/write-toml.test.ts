@@ -8,6 +8,7 @@ import { specToToml } from './write-toml.js';
 test('specToToml: awkward strings, overrides with only variables, header comments round-trip', () => {
   const spec = projectSpecSchema.parse({
     name: 'shop',
+    runtime: 'docker',
     environments: ['production', 'staging', 'pr-42'],
     shared: { variables: { QUOTE: 'say "hi"\\n', MULTI: 'a\nb\tc', UNI: 'café ☕', DEL: 'x\u007fy' }, environments: { staging: { variables: { A: { value: '1', secret: true } } } } },
     services: {
@@ -20,6 +21,20 @@ test('specToToml: awkward strings, overrides with only variables, header comment
   assert.match(text, /^# line one\n#\n# line # three\n\nname = "shop"/);
   assert.deepEqual(parseWharfToml('wharf.toml', text).spec, spec);
   assert.ok(!text.includes('root = "."'), 'the default root is left out');
+});
+
+test('runtime: "process" or "docker"; anything else is a located error with a hint', () => {
+  assert.equal(parseWharfToml('wharf.toml', 'runtime = "process"\n').spec.runtime, 'process');
+  assert.equal(parseWharfToml('wharf.toml', 'name = "x"\n').spec.runtime, undefined);
+  assert.throws(
+    () => parseWharfToml('wharf.toml', 'name = "x"\nruntime = "dokcer"\n'),
+    (error: Error & { code?: string; hint?: string }) => {
+      assert.equal(error.code, 'INVALID_CONFIG');
+      assert.match(error.message, /^wharf\.toml:2:\d+ runtime: 'dokcer' is not one of process, docker — did you mean 'docker'\?/);
+      assert.match(error.hint ?? '', /config-as-code/);
+      return true;
+    },
+  );
 });
 
 test('specToToml: an empty project is valid TOML', () => {

@@ -37,6 +37,7 @@ export function specToToml(spec: ProjectSpec, header: readonly string[] = []): s
   };
   const top: string[] = [];
   if (spec.name !== undefined) top.push(`name = ${value(spec.name)}`);
+  if (spec.runtime !== undefined) top.push(`runtime = ${value(spec.runtime)}`);
   top.push(`environments = ${value(spec.environments)}`);
   block(null, top);
   if (Object.keys(spec.shared.variables).length > 0) block('shared.variables', variableLines(spec.shared.variables));
