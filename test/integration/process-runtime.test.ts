@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ReplicaSpec } from '../../src/core/runtime.js';
 import type { SupervisedStatus as ReplicaStatus } from '../../src/supervisor/status-file.js';
 import { freePort } from '../../src/server/ports.js';
-import { fixtureSpec, httpGet, readLogLines } from '../../src/server/runtimes/contract-helpers.js';
+import { FIXTURES_DIR, fixtureSpec, httpGet, readLogLines } from '../../src/server/runtimes/contract-helpers.js';
 import { waitFor } from '../helpers/wait.js';
 import { ProcessRuntime } from '../../src/server/runtimes/process/process-runtime.js';
 import { runtimeContract } from '../../src/server/runtimes/runtime.contract.js';
@@ -19,6 +19,10 @@ runtimeContract('process', async () => {
     runtime: new ProcessRuntime({ replicasDir: path.join(home, 'run', 'replicas'), work: { appsDir: path.join(home, 'apps'), mode: 'link' } }),
     cleanup: async () => fs.rmSync(home, { recursive: true, force: true }),
   };
+}, {
+  // The release is test/fixtures itself; each replica runs in its own working copy of it.
+  fixtureArtifact: async () => ({ kind: 'release', releaseDir: FIXTURES_DIR }),
+  fixtureCommand: (file) => [process.execPath, path.join(FIXTURES_DIR, file)],
 });
 
 describe('ProcessRuntime', { timeout: 60_000 }, () => {
@@ -211,5 +215,23 @@ describe('ProcessRuntime', { timeout: 60_000 }, () => {
 
   test('list is empty when the replicas directory does not exist yet', async () => {
     assert.deepEqual(await runtime.list(), []);
+  });
+
+  test('a volume is a 0700 folder under <WHARF_HOME>/volumes, given to the app as RAILWAY_VOLUME_MOUNT_PATH', async () => {
+    const s = spec('app-volume', null, {
+      volumes: [{ name: 'pv-data', mountPath: '/data' }],
+      env: { PATH: process.env.PATH ?? '', RAILWAY_VOLUME_MOUNT_PATH: '/data', VOLUME_WRITE: 'x' },
+      restart: { policy: 'NEVER', maxRetries: 0 },
+    });
+    await start(s);
+    await waitStatus('exited', s.replicaId, (st) => st.state === 'exited');
+    const dir = path.join(home, 'volumes', 'pv-data');
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    assert.equal(fs.readFileSync(path.join(dir, 'kept.txt'), 'utf8'), 'x');
+  });
+
+  test('an image is refused with a hint naming the docker runtime', async () => {
+    const s = spec('app-web', null, { artifact: { kind: 'image', image: 'wharf/x:y', digest: 'sha256:0' } });
+    await assert.rejects(runtime.start(s), /runs release folders only/);
   });
 });

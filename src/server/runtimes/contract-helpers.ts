@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArtifactRef } from '../../core/artifact.js';
-import type { ReplicaSpec } from '../../core/runtime.js';
+import type { Endpoint, ReplicaSpec } from '../../core/runtime.js';
 import type { LogLine } from '../../shared/log-writer.js';
 
 // Helpers for runtime tests: tiny HTTP and log readers, and specs for the fixture programs in
@@ -11,10 +11,11 @@ import type { LogLine } from '../../shared/log-writer.js';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 
-/** GET 127.0.0.1:port/path; null when nothing answers. */
-export function httpGet(port: number, urlPath = '/'): Promise<{ status: number; body: string } | null> {
+/** GET a replica's endpoint (a bare port: 127.0.0.1) at path; null when nothing answers. */
+export function httpGet(target: Endpoint | number, urlPath = '/'): Promise<{ status: number; body: string } | null> {
+  const { host, port } = typeof target === 'number' ? { host: '127.0.0.1', port: target } : target;
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 2000 }, (res) => {
+    const req = http.get({ host, port, path: urlPath, agent: false, timeout: 2000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

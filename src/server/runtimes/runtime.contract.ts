@@ -3,44 +3,58 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ReplicaSpec, ReplicaStatus, Runtime } from '../../core/runtime.js';
+import type { ArtifactRef } from '../../core/artifact.js';
+import type { Endpoint, ExecSession, ReplicaSpec, ReplicaStatus, Runtime } from '../../core/runtime.js';
 import { freePort } from '../ports.js';
 import { waitFor } from '../../../test/helpers/wait.js';
-import { FIXTURES_DIR, fixtureSpec, httpGet, readLogLines, type FixtureSpecOptions } from './contract-helpers.js';
+import { fixtureSpec, httpGet, readLogLines, type FixtureSpecOptions } from './contract-helpers.js';
 
 // What every Runtime driver must do, run against real fixture programs (test/fixtures).
 // A driver's test file calls runtimeContract() and adds its own driver-specific cases.
+// Replicas are reached at status.endpoint only: where a driver's replica listens is its own.
 
 export interface RuntimeContractOptions {
-  /** How this driver runs a fixture file, e.g. inside a container; default: this Node. */
-  fixtureCommand?: (fixtureFile: string) => string[];
+  /**
+   * What replicas, jobs and execs run: test/fixtures as this driver takes it (the release
+   * folder itself for process; an image with the fixtures copied to /fixtures for docker).
+   */
+  fixtureArtifact(): Promise<ArtifactRef>;
+  /** The argv that runs one fixture file of test/fixtures (e.g. 'app-web.js') in that artifact. */
+  fixtureCommand(file: string): string[];
 }
 
 export function runtimeContract(
   name: string,
   make: () => Promise<{ runtime: Runtime; cleanup(): Promise<void> }>,
-  options: RuntimeContractOptions = {},
+  options: RuntimeContractOptions,
 ): void {
   describe(`Runtime contract: ${name}`, { timeout: 60_000 }, () => {
     let runtime: Runtime;
     let cleanup: () => Promise<void>;
     let tmp: string;
     let started: string[];
+    let artifact: ArtifactRef;
+    const sessions: ExecSession[] = [];
 
     beforeEach(async () => {
       ({ runtime, cleanup } = await make());
+      artifact = await options.fixtureArtifact();
       tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wharf-contract-'));
       started = [];
     });
 
     afterEach(async () => {
+      for (const session of sessions.splice(0)) session.hangUp();
       for (const id of started) await runtime.remove(id).catch(() => {});
       await cleanup();
       fs.rmSync(tmp, { recursive: true, force: true });
     });
 
-    const spec = (o: Omit<FixtureSpecOptions, 'logDir' | 'command'>): ReplicaSpec =>
-      fixtureSpec({ ...o, logDir: path.join(tmp, 'logs'), command: options.fixtureCommand });
+    const spec = (o: Omit<FixtureSpecOptions, 'logDir' | 'command' | 'artifact'>): ReplicaSpec =>
+      fixtureSpec({ ...o, logDir: path.join(tmp, 'logs'), artifact, command: (file) => options.fixtureCommand(path.basename(file)) });
+
+    const endpointOf = async (id: string): Promise<Endpoint> =>
+      waitFor(`${id} to have an endpoint`, async () => (await statusOf(id))?.endpoint ?? null);
 
     const start = async (s: ReplicaSpec): Promise<ReplicaStatus> => {
       started.push(s.replicaId);
@@ -72,9 +86,13 @@ export function runtimeContract(
       assert.ok(['starting', 'running'].includes(first.state), first.state);
       const running = await waitState(s.replicaId, ['running']);
       assert.equal(running.port, s.port);
+      assert.equal(running.role, 'app');
       assert.equal(running.deploymentId, s.deploymentId);
+      assert.equal(running.serviceInstanceId, s.serviceInstanceId);
+      assert.equal(running.runtime, runtime.name);
       assert.equal(running.restarts, 0);
-      const res = await waitFor('the app to answer', () => httpGet(s.port!, '/'));
+      assert.ok(running.endpoint, 'a web replica has an endpoint');
+      const res = await waitFor('the app to answer at its endpoint', () => httpGet(running.endpoint!, '/'));
       assert.equal(res.status, 200);
       assert.match(res.body, /hello ahoy/);
     });
@@ -83,8 +101,9 @@ export function runtimeContract(
       const s = await webSpec();
       await start(s);
       await waitState(s.replicaId, ['running']);
-      await waitFor('a request', () => httpGet(s.port!, '/first'));
-      await waitFor('a request', () => httpGet(s.port!, '/second'));
+      const endpoint = await endpointOf(s.replicaId);
+      await waitFor('a request', () => httpGet(endpoint, '/first'));
+      await waitFor('a request', () => httpGet(endpoint, '/second'));
       const lines = await waitFor('request lines in the log', () => {
         const l = readLogLines(s.logFile);
         return l.some((x) => x.m === 'request GET /second') ? l : null;
@@ -102,10 +121,12 @@ export function runtimeContract(
       const s = await webSpec();
       await start(s);
       await waitState(s.replicaId, ['running']);
+      const endpoint = await endpointOf(s.replicaId);
+      await waitFor('the app to answer', () => httpGet(endpoint, '/'));
       await runtime.stop(s.replicaId, { graceMs: 2000 });
       const stopped = await statusOf(s.replicaId);
       assert.equal(stopped?.state, 'stopped');
-      assert.equal(await httpGet(s.port!, '/'), null, 'nothing answers on the port after stop');
+      assert.equal(await httpGet(endpoint, '/'), null, 'nothing answers at the endpoint after stop');
       await runtime.stop(s.replicaId, { graceMs: 2000 }); // idempotent
       assert.equal((await statusOf(s.replicaId))?.state, 'stopped');
     });
@@ -206,11 +227,11 @@ export function runtimeContract(
 
     test('run returns the exit code of a job and logs its lines', async () => {
       const logFile = path.join(tmp, 'jobs', 'job1.log');
-      const file = path.join(FIXTURES_DIR, 'app-job.js');
       const result = await runtime.run({
         jobId: 'job1',
-        artifact: { kind: 'release', releaseDir: FIXTURES_DIR },
-        command: options.fixtureCommand ? options.fixtureCommand(file) : [process.execPath, file],
+        serviceInstanceId: 'svc_test',
+        artifact,
+        command: options.fixtureCommand('app-job.js'),
         env: { PATH: process.env.PATH ?? '', EXIT_CODE: '3' },
         logFile,
         timeoutMs: 10_000,
@@ -225,18 +246,124 @@ export function runtimeContract(
     });
 
     test('run reports a job that outlives its timeout as timedOut', async () => {
-      const file = path.join(FIXTURES_DIR, 'app-job.js');
       const t0 = Date.now();
       const result = await runtime.run({
         jobId: 'job2',
-        artifact: { kind: 'release', releaseDir: FIXTURES_DIR },
-        command: options.fixtureCommand ? options.fixtureCommand(file) : [process.execPath, file],
+        serviceInstanceId: 'svc_test',
+        artifact,
+        command: options.fixtureCommand('app-job.js'),
         env: { PATH: process.env.PATH ?? '', SLEEP_MS: '60000' },
         logFile: path.join(tmp, 'jobs', 'job2.log'),
         timeoutMs: 300,
       });
       assert.equal(result.timedOut, true);
       assert.ok(Date.now() - t0 < 10_000);
+    });
+
+    test('list() says what each replica is: an app of its deployment, or a database with none', async () => {
+      const app = spec({ fixture: 'app-ignores-sigterm' });
+      const db = spec({ fixture: 'app-ignores-sigterm', overrides: { role: 'database', deploymentId: null, serviceInstanceId: 'svc_db' } });
+      await start(app);
+      await start(db);
+      await waitState(app.replicaId, ['running']);
+      const listed = await waitState(db.replicaId, ['running']);
+      assert.equal(listed.role, 'database');
+      assert.equal(listed.deploymentId, null);
+      assert.equal(listed.serviceInstanceId, 'svc_db');
+      assert.equal(listed.port, null);
+      assert.equal(listed.endpoint, null, 'a replica without a port has no endpoint');
+      const other = await statusOf(app.replicaId);
+      assert.equal(other?.role, 'app');
+      assert.equal(other?.deploymentId, 'dep_test');
+    });
+
+    test('stats() reports memory and growing CPU time for live replicas, nothing for stopped ones', async () => {
+      const busy = spec({ fixture: 'app-busy' });
+      await start(busy);
+      await waitState(busy.replicaId, ['running']);
+      await waitFor('the app to be busy', () => readLogLines(busy.logFile).some((l) => l.m === 'busy'));
+      const first = await waitFor('a first reading', async () => (await runtime.stats([busy.replicaId]))[0] ?? null);
+      assert.equal(first.replicaId, busy.replicaId);
+      assert.ok(first.memoryBytes > 0, `memory ${first.memoryBytes}`);
+      assert.ok(first.cpuSeconds >= 0);
+      assert.ok(Number.isFinite(first.at));
+      const later = await waitFor('CPU seconds to grow under load', async () => {
+        const [now] = await runtime.stats([busy.replicaId]);
+        return now && now.cpuSeconds >= first.cpuSeconds + 0.2 ? now : null;
+      }, { timeoutMs: 15_000 });
+      assert.ok(later.at > first.at);
+      assert.ok((await runtime.stats()).some((s) => s.replicaId === busy.replicaId), 'all live replicas when no ids are given');
+      await runtime.stop(busy.replicaId, { graceMs: 1000 });
+      assert.deepEqual(await runtime.stats([busy.replicaId]), [], 'a stopped replica has no stats');
+    });
+
+    const collect = (session: ExecSession) => {
+      let text = '';
+      session.onData((data) => (text += data.toString('utf8')));
+      return () => text;
+    };
+
+    test('exec() runs a command on a terminal with its env and $TERM, and returns its exit code', async () => {
+      const session = await runtime.exec({
+        execId: `exec-${process.pid}-${Date.now()}`,
+        serviceInstanceId: 'svc_test',
+        artifact,
+        command: options.fixtureCommand('app-exec.js'),
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GREETING: 'ahoy', EXIT_CODE: '7' },
+        cols: 100,
+        rows: 30,
+        term: 'xterm-256color',
+        timeoutMs: 20_000,
+      });
+      sessions.push(session);
+      const output = collect(session);
+      const exit = await session.exited;
+      assert.equal(exit.code, 7);
+      assert.equal(exit.timedOut, false);
+      await waitFor('the output', () => /tty=true term=xterm-256color greeting=ahoy/.test(output()), { timeoutMs: 5000 });
+    });
+
+    test('exec() ends a waiting program when hung up', async () => {
+      const session = await runtime.exec({
+        execId: `exec-${process.pid}-${Date.now()}-w`,
+        serviceInstanceId: 'svc_test',
+        artifact,
+        command: options.fixtureCommand('app-exec.js'),
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', WAIT: '1' },
+        cols: 80,
+        rows: 24,
+        term: 'xterm',
+        timeoutMs: 60_000,
+      });
+      sessions.push(session);
+      const output = collect(session);
+      await waitFor('the program to wait', () => output().includes('waiting'));
+      session.write(Buffer.from('typed\r'));
+      const t0 = Date.now();
+      session.hangUp();
+      const exit = await session.exited;
+      assert.ok(Date.now() - t0 < 10_000, 'ended within the grace');
+      assert.ok(exit.code !== 0 || exit.signal !== null, `ended by the hang-up: ${JSON.stringify(exit)}`);
+      assert.equal(exit.timedOut, false);
+    });
+
+    test('a volume keeps what one replica wrote for the next one started with it', async () => {
+      const volume = { name: `contract-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, mountPath: '/data' };
+      // RAILWAY_VOLUME_MOUNT_PATH as the platform variables give it; the driver may point it elsewhere.
+      const env = { RAILWAY_VOLUME_MOUNT_PATH: volume.mountPath };
+      const writer = spec({ fixture: 'app-volume', env: { ...env, VOLUME_WRITE: 'kept across replicas' }, overrides: { volumes: [volume], restart: { policy: 'NEVER', maxRetries: 0 } } });
+      await start(writer);
+      await waitState(writer.replicaId, ['exited']);
+      await waitFor('the writer to see its file', () => readLogLines(writer.logFile).some((l) => l.m === 'found kept across replicas'));
+      await runtime.remove(writer.replicaId);
+      const reader = spec({ fixture: 'app-volume', env, overrides: { volumes: [volume], restart: { policy: 'NEVER', maxRetries: 0 } } });
+      await start(reader);
+      await waitState(reader.replicaId, ['exited', 'crashed']);
+      const lines = await waitFor('the reader to say what it found', () => {
+        const l = readLogLines(reader.logFile).filter((x) => x.s === 'out');
+        return l.length > 0 ? l : null;
+      });
+      assert.deepEqual(lines.map((l) => l.m), ['found kept across replicas']);
     });
 
     test('invalid replica ids are rejected before they reach a path', async () => {
