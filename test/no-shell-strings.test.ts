@@ -6,7 +6,9 @@ import path from 'node:path';
 // Wharf never builds a shell string: this scan fails the suite if one creeps in.
 const FORBIDDEN: Array<[RegExp, string]> = [
   [/\bexecSync\s*\(/, 'execSync'],
-  [/(?<![.\w])exec\s*\(/, 'child_process.exec'],
+  // A call with an argument; not `exec()` named in prose, nor a method declared as
+  // `exec(spec: ExecSpec)` (Runtime.exec runs argv through a driver, never a shell).
+  [/(?<![.\w`])exec\s*\((?!\)|\s*\w+\??\s*:)/, 'child_process.exec'],
   [/\bchild_process['"]?\)?\.exec\b/, 'child_process.exec'],
   [/import\s*\{[^}]*\bexec\b[^}]*\}\s*from\s*['"](node:)?child_process['"]/, 'import of exec'],
   [/shell\s*:\s*true/, 'shell: true'],
@@ -37,4 +39,7 @@ test('the scan itself catches a forbidden call', () => {
   const sample = "import { exec } from 'node:child_process';\nspawn('x', [], { shell: true });";
   const hits = FORBIDDEN.filter(([p]) => sample.split('\n').some((l) => p.test(l)));
   assert.ok(hits.length >= 2);
+  const call = FORBIDDEN.find(([, what]) => what === 'child_process.exec')![0];
+  assert.ok(call.test("exec('ls ' + dir, cb);") && call.test('exec(command)'), 'a call is caught');
+  assert.ok(!call.test('exec(spec: ExecSpec): Promise<ExecSession>;') && !call.test('// through exec() on a pty'), 'declarations and mentions are not');
 });

@@ -44,7 +44,7 @@ export interface BuildPlan {
   release?: string;
   /** Set for the DOCKERFILE builder. */
   dockerfile?: DockerfilePlan;
-  /** The base image an auto-detected plan builds on under the docker runtime (e.g. WHARF_DOCKER_BASE_NODE). */
+  /** The base image an auto-detected plan builds on under the docker runtime (the configured base image for its language). */
   baseImage?: string;
 }
 
