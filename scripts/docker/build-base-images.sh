@@ -141,7 +141,7 @@ build_debian() {
   # copy-in takes no globs (DOCKER-LAB §1.4): every CA file is named.
   [ ${#cas[@]} -eq 0 ] || hooks+=(--customize-hook="copy-in ${cas[*]} /usr/local/share/ca-certificates/")
   # A tar file, not a pipe into docker import: a failed mmdebstrap must not import an empty image.
-  mmdebstrap --quiet --variant=apt --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+  mmdebstrap --variant=apt --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --include=ca-certificates,passwd \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
