@@ -25,6 +25,8 @@ export interface ReplicaRecord {
   unhealthySince?: string | null;
   /** The liveness monitor ended the replica after its restart policy ran out. */
   gaveUp?: { reason: string; at: string } | null;
+  /** Wharf ended the run that finished at `finishedAt` (a liveness restart): why. */
+  forcedEnd?: { reason: string; finishedAt: string } | null;
   /** The State.StartedAt of the run that has answered a liveness probe (so adoption sees `running`). */
   healthyRun?: string | null;
   /** How many restarts have sys lines in the log already. */

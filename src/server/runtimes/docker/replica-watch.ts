@@ -176,7 +176,12 @@ export class ReplicaWatch {
       // A restart Wharf makes resets the engine's RestartCount and its retry budget: carry both.
       await this.container.update({ RestartPolicy: restartPolicyOf(this.facts.restart, restarts) });
       await this.container.restart({ t: graceS });
-      this.bk.update(id, { restartBase: restarts, loggedRestarts: restarts });
+      const after = await this.inspect();
+      this.bk.update(id, {
+        restartBase: restarts,
+        loggedRestarts: restarts,
+        forcedEnd: after ? { reason, finishedAt: after.State.FinishedAt } : null,
+      });
     } finally {
       this.unhealthyNow = false;
       this.restartingForLiveness = false;

@@ -80,7 +80,8 @@ export function statusOf(info: InspectLike, facts: ReplicaFacts, record: Replica
   const state = stateOf(info, facts, record, live);
   const ended = s.FinishedAt && s.FinishedAt !== NEVER && timeOrNull(s.FinishedAt) !== null;
   const exitSignal = !s.Running && s.ExitCode > 128 && s.ExitCode < 160 ? signalName(s.ExitCode - 128) : null;
-  const lastReason = record?.gaveUp?.reason ?? (ended ? describeEnd(info, facts) : null);
+  const forced = record?.forcedEnd && record.forcedEnd.finishedAt === s.FinishedAt ? record.forcedEnd.reason : null;
+  const lastReason = record?.gaveUp?.reason ?? forced ?? (ended ? describeEnd(info, facts) : null);
   return {
     replicaId: facts.replicaId,
     role: facts.role,
