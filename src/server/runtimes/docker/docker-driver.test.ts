@@ -321,6 +321,89 @@ describe('docker runtime (driver)', { skip, timeout: 240_000 }, () => {
     assert.equal(slow.timedOut, true);
   });
 
+  test('ALWAYS restarts an app that exits 0; stop ends the loop as stopped', async () => {
+    const rt = make();
+    const s = spec('app-exit-zero', { restart: { policy: 'ALWAYS', maxRetries: 0 } });
+    await rt.start(s);
+    const status = await waitFor('two restarts', async () => {
+      const st = await statusOf(rt, s.replicaId);
+      return st && st.restarts >= 2 ? st : null;
+    }, { timeoutMs: 20_000 });
+    assert.notEqual(status.state, 'exited');
+    await rt.stop(s.replicaId, { graceMs: 1000 });
+    assert.equal((await statusOf(rt, s.replicaId))?.state, 'stopped');
+    await rt.remove(s.replicaId);
+  });
+
+  test('stop kills an app that ignores SIGTERM once the grace is over', async () => {
+    const rt = make();
+    const s = spec('app-ignores-sigterm');
+    await rt.start(s);
+    await waitState(rt, s.replicaId, ['running']);
+    await waitFor('the app to be up', () => readLog(s.logFile).some((l) => /ignoring SIGTERM/.test(l.m)));
+    const t0 = Date.now();
+    await rt.stop(s.replicaId, { graceMs: 500 });
+    const elapsed = Date.now() - t0;
+    assert.ok(elapsed >= 400 && elapsed < 4500, `stop took ${elapsed} ms`);
+    assert.equal((await statusOf(rt, s.replicaId))?.state, 'stopped');
+    await waitFor('SIGTERM reached the app through init', () => readLog(s.logFile).some((l) => l.m === 'SIGTERM ignored'));
+    await rt.remove(s.replicaId);
+  });
+
+  test('liveness failures before the app was ever healthy do not restart it', async () => {
+    const rt = make();
+    const s = spec('app-never-healthy', { port: 8080, liveness: { path: '/health', intervalMs: 100, timeoutMs: 1000, failureThreshold: 2 } });
+    await rt.start(s);
+    await waitFor('five failed probes', () => readLog(s.logFile).filter((l) => /health probe/.test(l.m)).length >= 5);
+    const status = await statusOf(rt, s.replicaId);
+    assert.equal(status?.state, 'starting');
+    assert.equal(status?.restarts, 0);
+    await rt.remove(s.replicaId);
+  });
+
+  test('invalid replica ids are refused; unknown ones are no-ops', async () => {
+    const rt = make();
+    for (const bad of ['../etc', 'UPPER', 'a/b', '', 'x'.repeat(65)]) {
+      await assert.rejects(rt.start({ ...spec('app-exit-zero'), replicaId: bad }), /not a valid replica id/, bad);
+      await assert.rejects(rt.stop(bad, { graceMs: 0 }), /not a valid replica id/, bad);
+      await assert.rejects(rt.remove(bad), /not a valid replica id/, bad);
+    }
+    await rt.stop('never-started', { graceMs: 0 });
+    await rt.remove('never-started');
+  });
+
+  test('a container removed behind Wharf\'s back is lost', async () => {
+    const rt = make();
+    const s = spec('app-web', { port: 8080 });
+    await rt.start(s);
+    await docker.getContainer(containerName(s.replicaId)).remove({ force: true });
+    const lost = await waitState(rt, s.replicaId, ['lost']);
+    assert.equal(lost.deploymentId, 'dep_test');
+    await rt.remove(s.replicaId);
+    assert.equal(await statusOf(rt, s.replicaId), undefined);
+  });
+
+  test('exec runs a command on a TTY in a fresh container, removed at its end', async () => {
+    const rt = make();
+    const session = await rt.exec({
+      execId: `e${process.pid}`,
+      artifact,
+      command: ['sh', '-c', 'read line; echo "got $line $(stty size)"'],
+      env: {},
+      cols: 100,
+      rows: 30,
+      term: 'xterm',
+      timeoutMs: 20_000,
+    });
+    let out = '';
+    session.onData((d) => (out += d.toString()));
+    session.write(Buffer.from('hello\n'));
+    const exit = await session.exited;
+    assert.equal(exit.code, 0);
+    assert.match(out, /got hello 30 100/);
+    await assert.rejects(docker.getContainer(`wharf-exec-e${process.pid}`).inspect());
+  });
+
   test('a release artifact is refused with a hint', async () => {
     const rt = make();
     await assert.rejects(rt.start({ ...spec('app-web'), artifact: { kind: 'release', releaseDir: tmp } }), /runs images/);

@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import path from 'node:path';
 import { WharfError } from '../../../core/errors.js';
 import type { ArtifactRef } from '../../../core/artifact.js';
 import type {
@@ -16,7 +17,7 @@ import { Bookkeeping } from './bookkeeping.js';
 import { dockerFromHost, statusCodeOf, tolerate } from './client.js';
 import { checkMounts, envList, hostConfig, imageOf, restartPolicyOf, userOf } from './container-config.js';
 import { openExec } from './exec-session.js';
-import { baseLabels, containerName, factsFromLabels, homeLabel, labelFilter, LABEL, replicaLabels, type ReplicaFacts } from './labels.js';
+import { baseLabels, checkReplicaId, containerName, factsFromLabels, homeLabel, labelFilter, LABEL, replicaLabels, type ReplicaFacts } from './labels.js';
 import { ensureNetwork, ensureVolumes, networkingConfig } from './networks.js';
 import { ReplicaWatch } from './replica-watch.js';
 import { runJobContainer } from './run-job.js';
@@ -36,8 +37,8 @@ export interface DockerRuntimeOptions {
   host?: string;
   /** WHARF_HOME: its hash is the `wharf.home` label, so installations never adopt each other's. */
   home: string;
-  /** A folder of the driver's own under the state directory (e.g. <home>/docker). */
-  stateDir: string;
+  /** A folder of the driver's own under the state directory; default <home>/docker. */
+  stateDir?: string;
   /** Seals replicas' secret values in the state folder, so an adopting control plane can redact. */
   seal?: { box: SecretBox };
   /** Reserved: specs carry named volumes only; these would allow host paths / the engine socket. */
@@ -64,7 +65,7 @@ export class DockerRuntime implements Runtime {
     this.docker = options.docker ?? dockerFromHost(options.host);
     this.homeHash = homeLabel(options.home);
     this.base = baseLabels(this.homeHash, options.labels);
-    this.bk = new Bookkeeping(options.stateDir, options.seal?.box);
+    this.bk = new Bookkeeping(options.stateDir ?? path.join(options.home, 'docker'), options.seal?.box);
   }
 
   /** Labels for networks, volumes and images this installation creates. */
@@ -73,6 +74,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async start(spec: ReplicaSpec): Promise<ReplicaStatus> {
+    checkReplicaId(spec.replicaId);
     const image = imageOf(spec.artifact, `replica ${spec.replicaId}`);
     checkMounts(spec.volumes, this.hostOptions());
     const name = containerName(spec.replicaId);
@@ -149,6 +151,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async stop(replicaId: string, opts: { graceMs: number }): Promise<void> {
+    checkReplicaId(replicaId);
     const container = this.docker.getContainer(containerName(replicaId));
     const info = await tolerate(container.inspect(), 404);
     if (!info) return;
@@ -166,6 +169,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async remove(replicaId: string): Promise<void> {
+    checkReplicaId(replicaId);
     const watch = this.watches.get(replicaId);
     this.watches.delete(replicaId);
     await watch?.close();

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { ExecExit, ExecSession, ExecSpec } from '../../../core/runtime.js';
 import { tolerate } from './client.js';
 import { checkMounts, envList, hostConfig, imageOf, userOf, type HostOptions } from './container-config.js';
-import { LABEL } from './labels.js';
+import { LABEL, nameSafe } from './labels.js';
 import { ensureNetwork, ensureVolumes, networkingConfig } from './networks.js';
 
 // `wharf exec -it` on the docker runtime: a fresh container of the artifact with a TTY, its
@@ -19,7 +19,7 @@ export async function openExec(docker: Dockerode, spec: ExecSpec, opts: { base: 
   await ensureVolumes(docker, spec.volumes, opts.base);
   const net = networkingConfig(spec.network);
   const container = await docker.createContainer({
-    name: `wharf-exec-${spec.execId}`,
+    name: `wharf-exec-${nameSafe(spec.execId)}`,
     Image: image,
     ...(spec.command.length > 0 ? { Cmd: spec.command } : {}),
     Env: envList({ ...spec.env, TERM: spec.term }, null),
