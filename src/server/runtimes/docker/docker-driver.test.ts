@@ -404,6 +404,26 @@ describe('docker runtime (driver)', { skip, timeout: 240_000 }, () => {
     await assert.rejects(docker.getContainer(`wharf-exec-e${process.pid}`).inspect());
   });
 
+  test('removeArtifact keeps an image a container uses, and removes it once none does', async () => {
+    const rt = make();
+    const tag = `wharf-test-removable:${process.pid}`;
+    const ctx = path.join(tmp, 'removable');
+    fs.mkdirSync(ctx, { recursive: true });
+    // Its own digest (a label of its own), one tag: what a Wharf build leaves.
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${artifact.digest}\nLABEL wharf.test.removable=${process.pid}\n`);
+    const stream = await docker.buildImage({ context: ctx, src: ['Dockerfile'] }, { t: tag, labels: TEST_LABELS });
+    await new Promise((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve(null))));
+    const own: ArtifactRef = { kind: 'image', image: tag, digest: (await docker.getImage(tag).inspect()).Id };
+    const s = { ...spec('app-ignores-sigterm'), artifact: own };
+    await rt.start(s);
+    await rt.removeArtifact(own);
+    assert.ok(await docker.getImage(tag).inspect());
+    await rt.remove(s.replicaId);
+    await rt.removeArtifact(own);
+    await assert.rejects(docker.getImage(tag).inspect());
+    await rt.removeArtifact(own); // gone already: fine
+  });
+
   test('a release artifact is refused with a hint', async () => {
     const rt = make();
     await assert.rejects(rt.start({ ...spec('app-web'), artifact: { kind: 'release', releaseDir: tmp } }), /runs images/);

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import type { ReplicaStatus } from '../../../core/runtime.js';
 import { decideAfterExit } from '../../../supervisor/restart-policy.js';
 import type { Bookkeeping, ReplicaRecord } from './bookkeeping.js';
+import { statusCodeOf } from './client.js';
 import { restartPolicyOf } from './container-config.js';
 import type { ReplicaFacts } from './labels.js';
 import { OrderedLogFile } from './log-file.js';
@@ -75,11 +76,22 @@ export class ReplicaWatch {
     }
   }
 
+  /** The container, 'gone' when the engine says so, or 'unknown' when the engine did not answer. */
+  private async look(): Promise<InspectLike | 'gone' | 'unknown'> {
+    try {
+      return (await this.container.inspect()) as unknown as InspectLike;
+    } catch (err) {
+      return statusCodeOf(err) === 404 ? 'gone' : 'unknown';
+    }
+  }
+
   private async afterRun(drain: () => Promise<void>): Promise<'again' | 'stop'> {
     if (this.closed) return 'stop';
     if (this.restartingForLiveness) return 'again';
-    const info = await this.inspect();
-    if (!info) {
+    const info = await this.look();
+    // An engine restarting (or briefly unreachable): keep trying, the containers come back.
+    if (info === 'unknown') return 'again';
+    if (info === 'gone') {
       await drain();
       return 'stop';
     }
