@@ -304,7 +304,36 @@ describe('docker runtime (driver)', { skip, timeout: 240_000 }, () => {
       return st && st.restarts >= 1 ? st : null;
     }, { timeoutMs: 20_000 });
     assert.match(restarted.lastReason ?? '', /liveness probe failed 2 times/);
+    assert.ok(restarted.unhealthySince, 'unhealthy since the threshold');
     await waitFor('the liveness line', () => readLog(s.logFile).some((l) => l.s === 'sys' && /liveness probe failed 2 times/.test(l.m)));
+    // The restarted run is probed too: it turns unhealthy again and is restarted again.
+    const again = await waitFor('a second liveness restart', async () => {
+      const st = await statusOf(rt, s.replicaId);
+      return st && st.restarts >= 2 ? st : null;
+    }, { timeoutMs: 20_000 });
+    assert.match(again.lastReason ?? '', /liveness probe failed 2 times/);
+    const sys = readLog(s.logFile).filter((l) => l.s === 'sys').map((l) => l.m);
+    assert.ok(sys.includes('liveness probe passed: healthy again'), sys.join('\n'));
+    assert.ok(sys.some((m) => m === 'restarting (restart 2 of 5)'), sys.join('\n'));
+    await rt.remove(s.replicaId);
+  });
+
+  test('liveness restarts honour maxRetries: then the replica is crashed, not restarted', async () => {
+    const rt = make();
+    const s = spec('app-turns-unhealthy', {
+      port: 8080,
+      env: { HEALTHY_PROBES: '2' },
+      restart: { policy: 'ON_FAILURE', maxRetries: 1 },
+      liveness: { path: '/health', intervalMs: 200, timeoutMs: 1000, failureThreshold: 2 },
+      stopGraceMs: 500,
+    });
+    await rt.start(s);
+    const crashed = await waitState(rt, s.replicaId, ['crashed'], 30_000);
+    assert.equal(crashed.restarts, 1);
+    assert.match(crashed.lastReason ?? '', /liveness probe failed 2 times/);
+    await waitFor('the give-up line', () => readLog(s.logFile).some((l) => l.s === 'sys' && /^crashed: liveness probe failed 2 times.*not restarting \(ON_FAILURE\)$/.test(l.m)));
+    const info = await docker.getContainer(containerName(s.replicaId)).inspect();
+    assert.equal(info.State.Running, false);
     await rt.remove(s.replicaId);
   });
 

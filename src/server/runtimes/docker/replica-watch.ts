@@ -198,6 +198,9 @@ export class ReplicaWatch {
       this.unhealthyNow = false;
       this.restartingForLiveness = false;
     }
+    // The pump is already following the new run: its liveness monitor starts here.
+    const now = await this.inspect();
+    if (now) this.observe(now);
   }
 
   /** The state as this control plane sees it (adds `unhealthy` while it restarts the app). */
