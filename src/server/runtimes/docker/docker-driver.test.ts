@@ -348,6 +348,14 @@ describe('docker runtime (driver)', { skip, timeout: 240_000 }, () => {
     await assert.rejects(docker.getContainer(`wharf-job-j${process.pid}-1`).inspect());
     const slow = await rt.run({ jobId: `j${process.pid}-2`, artifact, command: fixtureCommand('app-job.js'), env: { SLEEP_MS: '30000' }, logFile, timeoutMs: 1500 });
     assert.equal(slow.timedOut, true);
+    const abort = new AbortController();
+    const cancelled = rt.run({ jobId: `j${process.pid}-3`, artifact, command: fixtureCommand('app-job.js'), env: { SLEEP_MS: '30000' }, logFile, timeoutMs: 20_000, signal: abort.signal });
+    await waitFor('the job to run', async () => (await docker.getContainer(`wharf-job-j${process.pid}-3`).inspect()).State.Running);
+    abort.abort();
+    const r = await cancelled;
+    assert.equal(r.cancelled, true);
+    assert.equal(r.timedOut, false);
+    await assert.rejects(docker.getContainer(`wharf-job-j${process.pid}-3`).inspect());
   });
 
   test('ALWAYS restarts an app that exits 0; stop ends the loop as stopped', async () => {

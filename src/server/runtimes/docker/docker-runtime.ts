@@ -91,6 +91,7 @@ export class DockerRuntime implements Runtime {
     const labels = replicaLabels(spec, this.base);
     const facts = factsFromLabels(labels)!;
     const secrets = spec.secretValues ?? [];
+    this.bk.remove(spec.replicaId); // a fresh start: no cursor or markers of an earlier container
     this.bk.write(spec.replicaId, { facts, ...this.bk.seal(secrets), stoppedAt: null, loggedRestarts: 0 });
     if (!this.options.seal && secrets.length > 0) this.memorySecrets.set(spec.replicaId, secrets);
 
