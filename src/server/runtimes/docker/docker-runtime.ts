@@ -188,14 +188,14 @@ export class DockerRuntime implements Runtime {
   async stats(replicaIds?: readonly string[]): Promise<ReplicaStats[]> {
     const found = await this.docker.listContainers({ filters: labelFilter(this.homeHash, LABEL.replica) });
     const wanted = replicaIds ? new Set(replicaIds) : null;
-    const out: ReplicaStats[] = [];
-    for (const c of found) {
+    const asked = found.flatMap((c) => {
       const facts = factsFromLabels(c.Labels);
-      if (!facts || (wanted && !wanted.has(facts.replicaId))) continue;
-      const s = await containerStats(this.docker.getContainer(c.Id), facts.replicaId, facts.memoryBytes).catch(() => null);
-      if (s) out.push(s);
-    }
-    return out;
+      return facts && (!wanted || wanted.has(facts.replicaId)) ? [{ id: c.Id, facts }] : [];
+    });
+    const all = await Promise.all(
+      asked.map(({ id, facts }) => containerStats(this.docker.getContainer(id), facts.replicaId, facts.memoryBytes).catch(() => null)),
+    );
+    return all.filter((s): s is ReplicaStats => s !== null);
   }
 
   exec(spec: ExecSpec): Promise<ExecSession> {
