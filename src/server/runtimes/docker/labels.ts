@@ -3,7 +3,7 @@ import type { LivenessSpec, ReplicaRole, ReplicaSpec } from '../../../core/runti
 import type { RestartPolicy } from '../../../core/settings.js';
 import { WharfError } from '../../../core/errors.js';
 
-// Names and labels of everything the docker runtime creates (the convention in seam.md). The
+// Names and labels of everything the docker runtime creates (one convention all of Wharf uses). The
 // labels carry every non-secret fact needed to rebuild a replica's status after a restart of
 // the control plane, so the engine itself is the record of what runs; secrets never go here
 // (labels are readable by anyone who can `docker inspect`).
