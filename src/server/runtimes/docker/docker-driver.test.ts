@@ -461,6 +461,21 @@ describe('docker runtime (driver)', { skip, timeout: 240_000 }, () => {
     await rt.removeArtifact(own); // gone already: fine
   });
 
+  test('a job container left by an earlier control plane is removed by the next one', async () => {
+    const first = make();
+    const job = first.run({ jobId: `j${process.pid}-orphan`, artifact, command: fixtureCommand('app-job.js'), env: { SLEEP_MS: '30000' }, logFile: path.join(tmp, 'logs', 'orphan.log'), timeoutMs: 60_000 });
+    const name = `wharf-job-j${process.pid}-orphan`;
+    await waitFor('the job to run', async () => (await docker.getContainer(name).inspect()).State.Running);
+    // Its control plane "dies" (here: a newer instance appears while the job still runs).
+    const created = Date.parse((await docker.getContainer(name).inspect()).Created);
+    await waitFor('the engine clock (whole seconds) to pass the job\'s creation', () => Date.now() > created + 1500, { timeoutMs: 5000 });
+    const second = make();
+    await second.list();
+    await assert.rejects(docker.getContainer(name).inspect());
+    const result = await job;
+    assert.notEqual(result.exitCode, 0);
+  });
+
   test('a release artifact is refused with a hint', async () => {
     const rt = make();
     await assert.rejects(rt.start({ ...spec('app-web'), artifact: { kind: 'release', releaseDir: tmp } }), /runs images/);

@@ -59,6 +59,8 @@ export class DockerRuntime implements Runtime {
   private readonly memorySecrets = new Map<string, ReplicaSpec['secretValues']>();
   private readonly options: DockerRuntimeOptions;
   private readonly unredactable = new Set<string>();
+  private swept: Promise<void> | null = null;
+  private readonly since = Date.now();
 
   constructor(options: DockerRuntimeOptions) {
     this.options = options;
@@ -130,6 +132,10 @@ export class DockerRuntime implements Runtime {
   }
 
   async list(): Promise<ReplicaStatus[]> {
+    this.swept ??= this.sweepOrphans().catch(() => {
+      this.swept = null; // the engine may answer next time
+    });
+    await this.swept;
     const found = await this.docker.listContainers({ all: true, filters: labelFilter(this.homeHash, LABEL.replica) });
     const statuses: ReplicaStatus[] = [];
     const seen = new Set<string>();
@@ -252,6 +258,20 @@ export class DockerRuntime implements Runtime {
     const watch = new ReplicaWatch(container, facts, this.bk, secrets);
     this.watches.set(replicaId, watch);
     return watch;
+  }
+
+  /**
+   * Job and exec containers of this home left by an earlier control plane: whoever waited for
+   * them is gone (as a process job dies with its control plane), so they go, once per instance.
+   */
+  private async sweepOrphans(): Promise<void> {
+    for (const label of [LABEL.job, LABEL.exec]) {
+      for (const c of await this.docker.listContainers({ all: true, filters: labelFilter(this.homeHash, label) })) {
+        // Created by this instance (its own running jobs): not an orphan.
+        if (c.Created * 1000 >= this.since - 1000) continue;
+        await tolerate(this.docker.getContainer(c.Id).remove({ force: true, v: true }), 404, 409);
+      }
+    }
   }
 
   /** An ended container under this replica id, left from an earlier start: it goes. */
