@@ -189,7 +189,7 @@ describe('docker runtime (driver)', { skip, timeout: 240_000 }, () => {
 
   test('a second runtime over the same engine and home adopts: same state, log resumes without duplicates', async () => {
     const first = make();
-    const s = web();
+    const s = web({ secretValues: [{ key: 'TOKEN', value: 'tok-3f9a8c2d' }] });
     await first.start(s);
     const before = await waitState(first, s.replicaId, ['running']);
     await waitFor('a request', () => get(before.endpoint, '/one'));
@@ -203,6 +203,10 @@ describe('docker runtime (driver)', { skip, timeout: 240_000 }, () => {
     assert.deepEqual(adopted?.endpoint, before.endpoint);
     assert.equal(adopted?.deploymentId, 'dep_test');
     await waitFor('a request', () => get(adopted!.endpoint, '/after'));
+    // The adopting instance opened the sealed secret values: it still redacts.
+    await waitFor('a request', () => get(adopted!.endpoint, '/tok-3f9a8c2d'));
+    await waitFor('the redacted line', () => readLog(s.logFile).some((l) => l.m === 'request GET /[secret:TOKEN]'));
+    assert.ok(!fs.readFileSync(s.logFile, 'utf8').includes('tok-3f9a8c2d'));
     const lines = await waitFor('/after in the log', () => {
       const l = readLog(s.logFile);
       return l.some((x) => x.m === 'request GET /after') ? l : null;
@@ -211,6 +215,21 @@ describe('docker runtime (driver)', { skip, timeout: 240_000 }, () => {
       assert.equal(lines.filter((l) => l.m === m).length, 1, `${m} once in\n${lines.map((l) => l.m).join('\n')}`);
     }
     await second.remove(s.replicaId);
+  });
+
+  test('an adopting instance without the key does not collect a log it cannot redact', async () => {
+    const first = make();
+    const s = web({ secretValues: [{ key: 'TOKEN', value: 'tok-77aa11bb' }] });
+    await first.start(s);
+    const up = await waitState(first, s.replicaId, ['running']);
+    await first.close();
+    const keyless = new DockerRuntime({ docker, home, labels: { ...TEST_LABELS, ...SUITE } });
+    runtimes.push(keyless);
+    assert.equal((await statusOf(keyless, s.replicaId))?.state, 'running');
+    await waitFor('a request', () => get(up.endpoint, '/tok-77aa11bb'));
+    await waitFor('the paused line', () => readLog(s.logFile).some((l) => l.s === 'sys' && /^log collection paused/.test(l.m)));
+    assert.ok(!fs.readFileSync(s.logFile, 'utf8').includes('tok-77aa11bb'));
+    await keyless.remove(s.replicaId);
   });
 
   test('two homes on one engine do not see each other\'s replicas', async () => {
