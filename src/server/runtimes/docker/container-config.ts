@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import type { ArtifactRef, } from '../../../core/artifact.js';
+import type { ArtifactRef } from '../../../core/artifact.js';
 import { WharfError } from '../../../core/errors.js';
 import type { ReplicaSpec, ResourceLimits, RunAs, VolumeMount } from '../../../core/runtime.js';
 import { volumeName } from './labels.js';
@@ -14,8 +14,8 @@ import { volumeName } from './labels.js';
 export const DROPPED_CAPS = ['NET_RAW', 'MKNOD', 'SYS_CHROOT', 'AUDIT_WRITE', 'SETFCAP'];
 export const PIDS_LIMIT = 1024;
 
-export function imageOf(artifact: ArtifactRef, what: string): string {
-  if (artifact.kind !== 'image') {
+export function imageOf(artifact: ArtifactRef | undefined, what: string): string {
+  if (artifact?.kind !== 'image') {
     throw new WharfError('BAD_REQUEST', `${what}: the docker runtime runs images, not a release folder`, {
       hint: 'Build the service for the docker runtime (runtime = "docker" in the project file), or run it on the process runtime.',
     });
