@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -106,11 +107,9 @@ export class Lab {
     return `http://127.0.0.1:${port}`;
   }
 
+  /** GET until a 200 (node:http with its own timeout: the port is published before the app listens). */
   async get(url: string): Promise<string> {
-    return waitFor(`${url} to answer`, async () => {
-      const res = await fetch(url);
-      return res.ok ? await res.text() : null;
-    }, 20_000);
+    return waitFor(`${url} to answer`, () => httpGet(url), { timeoutMs: 20_000, intervalMs: 200 });
   }
 
   async cleanup(): Promise<void> {
@@ -121,6 +120,20 @@ export class Lab {
     }
     for (const dir of this.dirs) await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+function httpGet(url: string): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(res.statusCode === 200 ? body : null));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
 }
 
 export async function tagExists(tag: string): Promise<boolean> {
