@@ -45,7 +45,8 @@ export async function buildImageArtifact(plan: BuildPlan, source: SourceDir, opt
       buildargs,
       forcerm: true,
       rm: true,
-      labels: { ...(engine?.labels ?? {}), 'wharf.managed': '1', 'wharf.instance': opts.instanceId, 'wharf.artifact': opts.artifactId },
+      // wharf.build says whether Wharf wrote the Dockerfile (its USER is then Wharf's uid 10001, owning /app).
+      labels: { ...(engine?.labels ?? {}), 'wharf.managed': '1', 'wharf.instance': opts.instanceId, 'wharf.artifact': opts.artifactId, 'wharf.build': plan.dockerfile ? 'dockerfile' : 'generated' },
       ...(buildkit ? { version: '2' } : {}),
       ...(settings.network ? { networkmode: settings.network } : {}),
     }, progress, settings.timeoutMs, opts.signal);
