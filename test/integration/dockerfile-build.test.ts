@@ -1,8 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isWharfError } from '../../src/core/errors.js';
-import { DEBIAN, docker, Lab, missing, tagExists } from './image-build-helpers.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEBIAN, docker, Lab, missing, NODE, tagExists } from './image-build-helpers.js';
 
 // Dockerfile builds through the Engine API on the real engine (issue 13 part 2). Under CI=true
 // a missing engine or base image fails the run (scripts/run-tests.mjs); elsewhere it skips.
@@ -11,7 +13,6 @@ const reason = await missing();
 const lab = new Lab();
 
 describe('Dockerfile builds', { skip: reason ?? false, concurrency: false }, () => {
-  before(() => undefined);
   after(() => lab.cleanup());
 
   test('a multi-stage Dockerfile builds its --target stage, and the image runs', async () => {
@@ -90,14 +91,15 @@ describe('Dockerfile builds', { skip: reason ?? false, concurrency: false }, () 
     assert.equal((await lab.run(digest(second.artifact), ['cat', '/count'])).trim(), '2');
   });
 
-  test('a failing RUN fails the build with its output, and leaves no tag', async () => {
-    const source = await lab.source({ Dockerfile: `FROM ${DEBIAN}\nRUN echo output-before-failing && exit 3\n` });
+  for (const builder of ['BuildKit', 'legacy'] as const) test(`a failing RUN fails the build with its output, and leaves no tag nor container (${builder})`, async () => {
+    const marker = randomBytes(4).toString('hex');
+    const source = await lab.source({ Dockerfile: `FROM ${DEBIAN}\nRUN echo output-before-failing ${marker} && exit 3\n` });
     const plan = await lab.plan(source);
     let tag = '';
-    await assert.rejects(lab.build(plan, source), (err: unknown) => {
+    await assert.rejects(lab.build(plan, source, { settings: { buildkit: builder === 'legacy' ? '0' : '1' } }), (err: unknown) => {
       assert.ok(isWharfError(err));
       assert.equal(err.code, 'BUILD_FAILED');
-      assert.match(err.message, /exit code: 3/);
+      assert.match(err.message, /(exit code: 3|returned a non-zero code: 3)/);
       const lines = (err as unknown as { lines: string[] }).lines;
       tag = (err as unknown as { tag: string }).tag;
       assert.ok(lines.some((l) => l.includes('output-before-failing')), lines.join('\n'));
@@ -105,6 +107,22 @@ describe('Dockerfile builds', { skip: reason ?? false, concurrency: false }, () 
       return true;
     });
     assert.equal(await tagExists(tag), false);
+    const all = await docker.listContainers({ all: true });
+    assert.ok(!all.some((c) => c.Command.includes(marker)), 'forcerm removed the failed step\'s container');
+  });
+
+  test('WHARF_DOCKER_BUILD_NETWORK=host lets RUN reach a server on the loopback; declared ARGs carry its port', async () => {
+    const server = http.createServer((_req, res) => res.end('from-the-host-loopback'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((server.address() as AddressInfo).port);
+      const source = await lab.source({ Dockerfile: `FROM ${NODE}\nARG INDEX_PORT\nRUN ["node", "-e", "fetch('http://127.0.0.1:' + process.env.INDEX_PORT).then((r) => r.text()).then((t) => require('fs').writeFileSync('/got', t))"]\n` });
+      const plan = await lab.plan(source);
+      const { artifact } = await lab.build(plan, source, { env: { INDEX_PORT: port }, settings: { network: 'host' } });
+      assert.equal(await lab.run(digest(artifact), ['cat', '/got']), 'from-the-host-loopback');
+    } finally {
+      server.close();
+    }
   });
 
   for (const builder of ['BuildKit', 'legacy'] as const) {
