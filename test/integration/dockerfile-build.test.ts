@@ -2,7 +2,9 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isWharfError } from '../../src/core/errors.js';
+import { promises as fs } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { DEBIAN, docker, Lab, missing, NODE, tagExists } from './image-build-helpers.js';
 
@@ -38,6 +40,7 @@ describe('Dockerfile builds', { skip: reason ?? false, concurrency: false }, () 
     assert.ok((artifact.sizeBytes ?? 0) > 0);
     assert.ok(lines.some((l) => /^#\d+ \[build 2\/2\] RUN echo built-in-stage-build/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => /^#\d+ DONE \d+\.\ds$/.test(l)));
+    assert.ok(lines.some((l) => /with BuildKit/.test(l)), 'this engine (20.10, no Builder-Version header) gets BuildKit');
     assert.equal((await lab.run(artifact.ref.digest)).trim(), 'built-in-stage-build');
     assert.match(await lab.run(artifact.ref.digest, ['sh', '-c', 'ls /debug.txt 2>&1 || true']), /No such file/);
     const info = await docker.getImage(artifact.ref.digest).inspect();
@@ -170,6 +173,14 @@ describe('Dockerfile builds', { skip: reason ?? false, concurrency: false }, () 
     const { artifact } = await lab.build(await lab.plan(source), source);
     const files = (await lab.run(digest(artifact))).trim().split(/\r?\n/);
     assert.deepEqual(files.filter((f) => f !== './.wharf.Dockerfile'), ['./.dockerignore', './keep.tmp', './src/app.js']);
+  });
+
+  test('files stored 0600 (as Wharf stores sources) are readable by the image\'s own USER', async () => {
+    const source = await lab.source({ Dockerfile: `FROM ${DEBIAN}\nCOPY . /ctx\nUSER 65534\nCMD ["sh", "-c", "cat /ctx/private.txt && /ctx/run.sh"]\n`, 'private.txt': 'readable\n', 'run.sh': '#!/bin/sh\necho executable\n' });
+    await fs.chmod(path.join(source.path, 'private.txt'), 0o600);
+    await fs.chmod(path.join(source.path, 'run.sh'), 0o700);
+    const { artifact } = await lab.build(await lab.plan(source), source);
+    assert.deepEqual((await lab.run(digest(artifact))).trim().split(/\r?\n/), ['readable', 'executable']);
   });
 
   test('legacy builder: streamed steps and "Using cache" counted', async () => {

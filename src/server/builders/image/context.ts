@@ -63,6 +63,8 @@ export async function stageContext(opts: StageOptions): Promise<StagedContext> {
       },
     });
 
+    await readableModes(sourceDir);
+
     let dockerfile: string;
     if (opts.generated) {
       dockerfile = 'Dockerfile';
@@ -89,5 +91,19 @@ export async function stageContext(opts: StageOptions): Promise<StagedContext> {
   } catch (err) {
     await fs.rm(dir, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/**
+ * Stored sources are Wharf's alone (0600/0700, source/unpack.ts). Docker copies modes as they
+ * are, so a Dockerfile's `USER node` could not read its own files: the context gets the modes a
+ * checkout has instead (folders 0755, files 0644, or 0755 when executable).
+ */
+async function readableModes(root: string): Promise<void> {
+  for (const entry of await fs.readdir(root, { withFileTypes: true, recursive: true })) {
+    if (entry.isSymbolicLink()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    if (entry.isDirectory()) await fs.chmod(file, 0o755);
+    else if (entry.isFile()) await fs.chmod(file, ((await fs.lstat(file)).mode & 0o100) !== 0 ? 0o755 : 0o644);
   }
 }
