@@ -2,6 +2,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { isWharfError } from '../../src/core/errors.js';
+import { homeLabel } from '../../src/server/builders/image/engine.js';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -210,7 +211,10 @@ describe('Dockerfile builds', { skip: reason ?? false, concurrency: false }, () 
 
   test('removeImageArtifact removes by ID and tolerates an image already gone', async () => {
     const source = await lab.source({ Dockerfile: `FROM ${DEBIAN}\nLABEL x=${randomBytes(4).toString('hex')}\n` });
-    const { artifact, tag } = await lab.build(await lab.plan(source), source);
+    const { artifact, tag } = await lab.build(await lab.plan(source), source, { home: '/var/lib/wharf-test' });
+    const labels = (await docker.getImage(tag).inspect()).Config.Labels ?? {};
+    assert.equal(labels['wharf.home'], homeLabel('/var/lib/wharf-test'));
+    assert.equal(labels['wharf.build'], 'dockerfile');
     const { removeImageArtifact } = await import('../../src/server/builders/image/index.js');
     await removeImageArtifact(artifact.ref, { docker });
     assert.equal(await tagExists(tag), false);

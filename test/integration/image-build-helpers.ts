@@ -7,9 +7,8 @@ import Docker from 'dockerode';
 import type { BuildPlan, DetectContext, SourceDir } from '../../src/core/build.js';
 import { DEFAULT_SETTINGS, type ServiceSettings } from '../../src/core/settings.js';
 import { planBuild } from '../../src/server/builders/detect.js';
-import { buildImageArtifact, removeImageArtifact } from '../../src/server/builders/image/index.js';
+import { buildImageArtifact, removeImageArtifact, type ImageBuildOptions } from '../../src/server/builders/image/index.js';
 import type { ImageBuildSettings } from '../../src/server/builders/image/engine.js';
-import type { BuildOptions } from '../../src/server/deploy/context.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Image builds against the real engine: sources written to temp folders, built through
@@ -56,16 +55,17 @@ export class Lab {
     return planBuild(source, { ...DEFAULT_SETTINGS, ...settings }, context);
   }
 
-  async build(plan: BuildPlan, source: SourceDir, opts: { env?: Record<string, string>; settings?: Partial<ImageBuildSettings>; signal?: AbortSignal } = {}) {
+  async build(plan: BuildPlan, source: SourceDir, opts: { env?: Record<string, string>; settings?: Partial<ImageBuildSettings>; signal?: AbortSignal; home?: string } = {}) {
     const lines: string[] = [];
     const artifactId = `A${++this.artifacts}-${randomBytes(3).toString('hex')}`;
-    const build: BuildOptions = {
+    const build: ImageBuildOptions = {
       artifactId,
       instanceId: this.instanceId,
       runtime: 'docker',
       env: opts.env ?? {},
       log: (line) => lines.push(line),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.home ? { home: opts.home } : {}),
     };
     const tag = `wharf/${this.instanceId}:${artifactId}`.toLowerCase();
     this.refs.push({ image: tag, digest: '' });

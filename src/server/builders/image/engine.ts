@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type Docker from 'dockerode';
@@ -41,16 +42,26 @@ export interface ImageEngine {
   settings?: Partial<ImageBuildSettings>;
 }
 
-let shared: Promise<Docker> | null = null;
+const clients = new Map<string, Promise<Docker>>();
 
-export function defaultDocker(env: NodeJS.ProcessEnv = process.env): Promise<Docker> {
-  shared ??= import('dockerode').then(({ default: Dockerode }) => {
-    const host = env.WHARF_DOCKER_HOST?.trim() || 'unix:///var/run/docker.sock';
-    if (host.startsWith('unix://')) return new Dockerode({ socketPath: host.slice('unix://'.length) });
-    const url = new URL(host.replace(/^tcp:/, 'http:'));
-    return new Dockerode({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
-  });
-  return shared;
+/** A client of the engine at `host` (else WHARF_DOCKER_HOST, else the local socket), made once per host. */
+export function defaultDocker(host?: string, env: NodeJS.ProcessEnv = process.env): Promise<Docker> {
+  const address = host?.trim() || env.WHARF_DOCKER_HOST?.trim() || 'unix:///var/run/docker.sock';
+  let client = clients.get(address);
+  if (!client) {
+    client = import('dockerode').then(({ default: Dockerode }) => {
+      if (address.startsWith('unix://')) return new Dockerode({ socketPath: address.slice('unix://'.length) });
+      const url = new URL(address.replace(/^tcp:/, 'http:'));
+      return new Dockerode({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
+    });
+    clients.set(address, client);
+  }
+  return client;
+}
+
+/** `wharf.home`: two installations on one engine never take each other's images for their own. */
+export function homeLabel(home: string): string {
+  return createHash('sha256').update(home).digest('hex').slice(0, 12);
 }
 
 const cache = new WeakMap<Docker, Promise<boolean>>();

@@ -7,7 +7,7 @@ import type { BuildOptions } from '../../deploy/context.js';
 import { readText } from '../../../shared/source-files.js';
 import { parseDockerfile } from '../dockerfile/parse-dockerfile.js';
 import { stageContext, type StageOptions } from './context.js';
-import { defaultDocker, imageBuildSettings, supportsBuildkit, type ImageBuildSettings, type ImageEngine } from './engine.js';
+import { defaultDocker, homeLabel, imageBuildSettings, supportsBuildkit, type ImageBuildSettings, type ImageEngine } from './engine.js';
 import { baseImageFor, planDockerfile, staticServerFiles } from './plan-dockerfile.js';
 import { BuildProgress, type BuildMessage } from './progress.js';
 
@@ -24,8 +24,14 @@ export function imageTag(instanceId: string, artifactId: string): string {
   return `wharf/${instanceId}:${artifactId}`.toLowerCase();
 }
 
-export async function buildImageArtifact(plan: BuildPlan, source: SourceDir, opts: BuildOptions, engine?: ImageEngine): Promise<BuiltArtifact> {
-  const docker = engine?.docker ?? (await defaultDocker());
+/** What the BuildService adds to BuildOptions for image builds: the engine and WHARF_HOME (labels). */
+export interface ImageBuildOptions extends BuildOptions {
+  dockerHost?: string;
+  home?: string;
+}
+
+export async function buildImageArtifact(plan: BuildPlan, source: SourceDir, opts: ImageBuildOptions, engine?: ImageEngine): Promise<BuiltArtifact> {
+  const docker = engine?.docker ?? (await defaultDocker(opts.dockerHost));
   const settings: ImageBuildSettings = { ...imageBuildSettings(), ...(engine?.settings ?? {}) };
   const tag = imageTag(opts.instanceId, opts.artifactId);
   opts.log(`==> ${plan.summary}`, 'sys');
@@ -46,7 +52,7 @@ export async function buildImageArtifact(plan: BuildPlan, source: SourceDir, opt
       forcerm: true,
       rm: true,
       // wharf.build says whether Wharf wrote the Dockerfile (its USER is then Wharf's uid 10001, owning /app).
-      labels: { ...(engine?.labels ?? {}), 'wharf.managed': '1', 'wharf.instance': opts.instanceId, 'wharf.artifact': opts.artifactId, 'wharf.build': plan.dockerfile ? 'dockerfile' : 'generated' },
+      labels: { ...(engine?.labels ?? {}), ...(opts.home ? { 'wharf.home': homeLabel(opts.home) } : {}), 'wharf.managed': '1', 'wharf.instance': opts.instanceId, 'wharf.artifact': opts.artifactId, 'wharf.build': plan.dockerfile ? 'dockerfile' : 'generated' },
       ...(buildkit ? { version: '2' } : {}),
       ...(settings.network ? { networkmode: settings.network } : {}),
     }, progress, settings.timeoutMs, opts.signal);
@@ -67,9 +73,9 @@ export async function buildImageArtifact(plan: BuildPlan, source: SourceDir, opt
 }
 
 /** Removes an image Wharf built, by ID; an image still used by a container, or already gone, stays/is fine. */
-export async function removeImageArtifact(ref: ArtifactRef, engine?: Pick<ImageEngine, 'docker'>): Promise<void> {
+export async function removeImageArtifact(ref: ArtifactRef, engine?: Pick<ImageEngine, 'docker'> | { dockerHost?: string }): Promise<void> {
   if (ref.kind !== 'image') return;
-  const docker = engine?.docker ?? (await defaultDocker());
+  const docker = engine && 'docker' in engine ? engine.docker : await defaultDocker(engine?.dockerHost);
   for (const name of [ref.image, ref.digest]) {
     try {
       // The tag first (only if it still names this image), then the ID for any other tag of ours.
