@@ -59,10 +59,7 @@ export async function buildImageArtifact(plan: BuildPlan, source: SourceDir, opt
     progress.flush();
     if (opts.signal?.aborted) throw await failed(docker, tag, 'the build was cancelled', 'Deploy again when ready.');
     if (timedOut) throw await failed(docker, tag, `the build took longer than ${Math.round(settings.timeoutMs / 1000)}s and was stopped`, 'Make the build faster, or raise WHARF_BUILD_TIMEOUT (seconds) on the server.');
-    if (progress.error) {
-      const syntax = stage.syntax ? ` The Dockerfile starts with \`# syntax=${stage.syntax}\`: BuildKit then fetches that frontend from a registry, which this engine may not reach; remove the line to use the engine's built-in Dockerfile frontend.` : '';
-      throw await failed(docker, tag, `the image build failed: ${progress.error}`, LOGS_HINT + syntax, progress.tail);
-    }
+    if (progress.error) throw await failed(docker, tag, `the image build failed: ${progress.error}`, failureHint(progress.error, stage.syntax, buildkit), progress.tail);
     const image = await docker.getImage(tag).inspect().catch(() => null);
     if (!image) throw new WharfError('BUILD_FAILED', `the engine reported no image for ${tag}`, { hint: LOGS_HINT });
     opts.log(`==> image ${tag} (${image.Id.slice(0, 19)}…, ${formatSize(image.Size)}${progress.cachedSteps ? `, ${progress.cachedSteps} cached step${progress.cachedSteps === 1 ? '' : 's'}` : ''})`, 'sys');
@@ -167,6 +164,18 @@ function handleLine(progress: BuildProgress, line: string): void {
 async function failed(docker: Docker, tag: string, message: string, hint: string, tail: string[] = []): Promise<WharfError> {
   await docker.getImage(tag).remove().catch(() => undefined);
   return new WharfError('BUILD_FAILED', message, { hint, details: tail.length ? { output: tail } : undefined });
+}
+
+/** The next step for engine errors that have one known cause (DOCKER-LAB §2). */
+export function failureHint(error: string, syntax: string | null, buildkit: boolean): string {
+  if (syntax) {
+    return `The Dockerfile starts with \`# syntax=${syntax}\`: BuildKit then fetches that frontend from a registry, which this engine may not reach; remove the line to use the engine's built-in Dockerfile frontend. ${LOGS_HINT}`;
+  }
+  if (/--mount option requires BuildKit/i.test(error)) return 'RUN --mount needs BuildKit, and this build used the legacy builder (WHARF_DOCKER_BUILDKIT=0, or an engine whose daemon turns BuildKit off): unset WHARF_DOCKER_BUILDKIT or enable BuildKit on the engine.';
+  if (/unknown flag: link/i.test(error) || (buildkit && /unknown instruction/i.test(error))) {
+    return `COPY --link and heredocs (RUN <<EOF) need a newer Dockerfile frontend than this engine's built-in one; write them as plain COPY / RUN lines. ${LOGS_HINT}`;
+  }
+  return LOGS_HINT;
 }
 
 function pick(env: Record<string, string>, names: readonly string[]): Record<string, string> {

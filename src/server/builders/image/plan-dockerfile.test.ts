@@ -50,3 +50,11 @@ test('base images: the plan\'s own, else WHARF_DOCKER_BASE_* by builder', () => 
   assert.equal(imageBuildSettings({ WHARF_BUILD_TIMEOUT: '90' }).timeoutMs, 90_000);
   assert.equal(imageBuildSettings({ WHARF_BUILD_TIMEOUT: 'x' }).timeoutMs, 1_800_000);
 });
+
+test('failure hints name the known causes', async () => {
+  const { failureHint } = await import('./index.js');
+  assert.match(failureHint('x', 'docker/dockerfile:1', true), /remove the line/);
+  assert.match(failureHint('the --mount option requires BuildKit', null, false), /WHARF_DOCKER_BUILDKIT/);
+  assert.match(failureHint('dockerfile parse error line 2: Unknown flag: link', null, true), /COPY --link/);
+  assert.match(failureHint('exit code: 1', null, true), /wharf logs --build/);
+});
