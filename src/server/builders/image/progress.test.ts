@@ -92,3 +92,9 @@ test('BuildProgress: legacy text, "Using cache", errors, and an unreadable trace
   assert.equal(p.error, 'boom');
   assert.equal(p.imageId, 'sha256:def');
 });
+
+test('a cached FROM is not a cached step', () => {
+  const p = new BuildProgress(() => undefined);
+  p.handle(trace(status(bytes(1, vertex({ digest: 'f', name: '[stage-1 1/3] FROM docker.io/library/debian', cached: true, started: 0, completed: 0 })))));
+  assert.equal(p.cachedSteps, 0);
+});

@@ -102,8 +102,9 @@ export class BuildProgress {
       this.line(`#${state.no} ERROR: ${v.error}`, 'err');
     } else if (v.cached && v.completed !== undefined) {
       state.finished = true;
-      // Only the Dockerfile's own steps count (`[stage n/m] RUN …`), not loading the context.
-      if (/^\[[^\]]*\d+\/\d+\]/.test(state.name)) this.cachedSteps++;
+      // Only the Dockerfile's own steps count (`[stage n/m] RUN …`): not loading the context, nor
+      // a FROM (a base image another stage already resolved shows as cached too).
+      if (/^\[[^\]]*\d+\/\d+\] (?!FROM )/.test(state.name)) this.cachedSteps++;
       this.line(`#${state.no} CACHED`, 'out');
     } else if (v.completed !== undefined) {
       state.finished = true;
