@@ -51,8 +51,7 @@ export async function buildImageArtifact(plan: BuildPlan, source: SourceDir, opt
       buildargs,
       forcerm: true,
       rm: true,
-      // wharf.build says whether Wharf wrote the Dockerfile (its USER is then Wharf's uid 10001, owning /app).
-      labels: { ...(engine?.labels ?? {}), ...(opts.home ? { 'wharf.home': homeLabel(opts.home) } : {}), 'wharf.managed': '1', 'wharf.instance': opts.instanceId, 'wharf.artifact': opts.artifactId, 'wharf.build': plan.dockerfile ? 'dockerfile' : 'generated' },
+      labels: imageLabels(plan, opts, engine?.labels),
       ...(buildkit ? { version: '2' } : {}),
       ...(settings.network ? { networkmode: settings.network } : {}),
     }, progress, settings.timeoutMs, opts.signal);
@@ -164,6 +163,18 @@ function handleLine(progress: BuildProgress, line: string): void {
 async function failed(docker: Docker, tag: string, message: string, hint: string, tail: string[] = []): Promise<WharfError> {
   await docker.getImage(tag).remove().catch(() => undefined);
   return new WharfError('BUILD_FAILED', message, { hint, details: tail.length ? { output: tail } : undefined });
+}
+
+/** wharf.build says whether Wharf wrote the Dockerfile (its USER is then Wharf's uid 10001, owning /app). */
+function imageLabels(plan: BuildPlan, opts: ImageBuildOptions, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...extra,
+    'wharf.managed': '1',
+    ...(opts.home ? { 'wharf.home': homeLabel(opts.home) } : {}),
+    'wharf.instance': opts.instanceId,
+    'wharf.artifact': opts.artifactId,
+    'wharf.build': plan.dockerfile ? 'dockerfile' : 'generated',
+  };
 }
 
 /** The next step for engine errors that have one known cause (DOCKER-LAB §2). */
