@@ -3,7 +3,7 @@ import { z } from 'zod';
 // Service settings per environment, under Railway's names and with Railway's defaults
 // (REFERENCE.md §1.2–1.3). railway.json/toml values override them for one deployment.
 
-export const BUILDERS = ['AUTO', 'NODE', 'STATIC', 'PROCFILE', 'COMMANDS'] as const;
+export const BUILDERS = ['AUTO', 'NODE', 'STATIC', 'PROCFILE', 'COMMANDS', 'DOCKERFILE'] as const;
 export type BuilderName = (typeof BUILDERS)[number];
 
 export const RESTART_POLICIES = ['ON_FAILURE', 'ALWAYS', 'NEVER'] as const;
@@ -77,6 +77,12 @@ const settingsShape = {
   livenessIntervalSeconds: z.coerce.number().min(0.2).max(3600),
   livenessTimeoutSeconds: z.coerce.number().min(0.1).max(600),
   livenessFailureThreshold: z.coerce.number().int().min(1).max(100),
+  /** The Dockerfile, relative to the service's folder (railway.json build.dockerfilePath, RAILWAY_DOCKERFILE_PATH, render.yaml dockerfilePath, compose build.dockerfile). */
+  dockerfilePath: z.string().min(1).nullable(),
+  /** The Docker build context, relative to the service's folder (render.yaml dockerContext); default the folder itself. */
+  dockerContext: z.string().min(1).nullable(),
+  /** The Dockerfile stage to build (`--target`; compose build.target). */
+  dockerTarget: z.string().min(1).nullable(),
 };
 
 /** Some settings, e.g. a change or an override: no defaults, unknown keys rejected. */
@@ -107,6 +113,9 @@ export const DEFAULT_SETTINGS: ServiceSettings = Object.freeze({
   livenessIntervalSeconds: 10,
   livenessTimeoutSeconds: 5,
   livenessFailureThreshold: 3,
+  dockerfilePath: null,
+  dockerContext: null,
+  dockerTarget: null,
 });
 
 /** Complete settings: what is given over the defaults (unknown keys, e.g. from older versions, dropped). */

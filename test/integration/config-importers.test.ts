@@ -69,8 +69,9 @@ test('railway.json: every unsupported field is named with its line', () => {
   ]);
 });
 
-test('railway.toml: Dockerfile builder and [deploy.multiRegionConfig] tables are warned at their lines', () => {
-  includesAll(warned('railway-toml-botflow'), ['build.builder@4', 'build.dockerfilePath@5', 'build.watchPatterns@6', 'deploy.sleepApplication@15', 'deploy.multiRegionConfig@17']);
+test('railway.toml: [deploy.multiRegionConfig] tables are warned at their lines; the Dockerfile builder and path are mapped', () => {
+  includesAll(warned('railway-toml-botflow'), ['build.watchPatterns@6', 'deploy.sleepApplication@15', 'deploy.multiRegionConfig@17']);
+  assert.ok(!warned('railway-toml-botflow').some((w) => /^build\.(builder|dockerfilePath)@/.test(w)));
   includesAll(warned('railway-cron'), ['build.builder@3', 'build.nixpacksPlan@4']);
 });
 
@@ -100,7 +101,8 @@ test('render.yaml: unsupported fields, autoscaling, private services, names', ()
   assert.ok(messages.includes('private service: routed like web until private networking lands'));
   assert.ok(messages.some((m) => /autoscaling is not supported; runs minInstances \(2\)/.test(m)));
   assert.ok(messages.some((m) => m.includes("imported as 'shop-api'")));
-  includesAll(warned('render-botflow'), ['services[0].runtime@5', 'services[0].dockerfilePath@6', 'services[0].scaling@11', 'services[2].maxmemoryPolicy@54']);
+  includesAll(warned('render-botflow'), ['services[0].scaling@11', 'services[2].maxmemoryPolicy@54']);
+  assert.ok(!warned('render-botflow').some((w) => /^services\[0\]\.(runtime|dockerfilePath)@/.test(w)), 'runtime: docker and dockerfilePath are mapped');
   includesAll(warned('render-projects'), ['projects[0].name@2', 'projects[0].environments[0].networking@10', 'projects[0].environments[1].name@24']);
 });
 
@@ -108,8 +110,6 @@ test('Procfile and compose: renamed process types and every unmapped key', () =>
   includesAll(warned('procfile'), ['urgent_worker@4']);
   includesAll(warned('compose'), [
     'version@1',
-    'services.web.build@10',
-    'services.web.build.dockerfile@12',
     'services.web.ports@14',
     'services.web.environment.SECRET_KEY@20',
     'services.web.env_file@21',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BuildPlan } from '../../core/build.js';
+import type { BuildPlan, DetectContext } from '../../core/build.js';
 import { isWharfError } from '../../core/errors.js';
 import { DEFAULT_SETTINGS, type ServiceSettings } from '../../core/settings.js';
 import { defaultBuilders, planBuild } from './detect.js';
@@ -12,7 +12,12 @@ import { staticServerArgv } from './static/static-builder.js';
 const PKG = (extra: object = {}) => JSON.stringify({ name: 'app', ...extra });
 const DEPS = { dependencies: { express: '^4' } };
 
-async function plan(files: Record<string, string>, settings: Partial<ServiceSettings> = {}, onPath: string[] = ['yarn', 'pnpm', 'corepack']): Promise<BuildPlan> {
+async function plan(
+  files: Record<string, string>,
+  settings: Partial<ServiceSettings> = {},
+  onPath: string[] = ['yarn', 'pnpm', 'corepack'],
+  context: DetectContext = { runtime: 'process', variables: {} },
+): Promise<BuildPlan> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wharf-detect-'));
   try {
     for (const [rel, content] of Object.entries(files)) {
@@ -20,7 +25,7 @@ async function plan(files: Record<string, string>, settings: Partial<ServiceSett
       await fs.writeFile(path.join(dir, rel), content);
     }
     const builders = defaultBuilders({ findExecutable: async (name) => onPath.includes(name) });
-    return await planBuild({ path: dir, digest: 'x' }, { ...DEFAULT_SETTINGS, ...settings }, undefined, builders);
+    return await planBuild({ path: dir, digest: 'x' }, { ...DEFAULT_SETTINGS, ...settings }, context, builders);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -124,6 +129,80 @@ for (const f of failures) {
       assert.equal(err.code, f.code);
       assert.match(`${err.message} ${err.hint}`, f.match);
       assert.ok(err.hint);
+      return true;
+    });
+  });
+}
+
+// Dockerfiles (issue 13): detected first, as on Railway; buildable on the docker runtime only.
+
+const DOCKER: DetectContext = { runtime: 'docker', variables: {} };
+const MULTI = 'ARG NODE_VERSION=20\nFROM node:${NODE_VERSION} AS build\nARG NPM_TOKEN\nRUN npm ci\nFROM node:20-slim AS Runtime\nARG PORT=3000 LOG_LEVEL="info debug"\nCMD ["node", "s.js"]\n';
+
+test('Dockerfile at the root wins over package.json on docker', async () => {
+  const p = await plan({ Dockerfile: MULTI, 'package.json': PKG({ scripts: { start: 'node s.js' } }) }, {}, undefined, DOCKER);
+  assert.equal(p.builder, 'DOCKERFILE');
+  assert.deepEqual(p.dockerfile, { dockerfile: 'Dockerfile', context: '.', args: ['NODE_VERSION', 'NPM_TOKEN', 'PORT', 'LOG_LEVEL'] });
+  assert.deepEqual(p.start.argv, []);
+  assert.deepEqual(p.steps, []);
+});
+
+test('process runtime: a found Dockerfile gives way to another builder, with a warning in the summary', async () => {
+  const p = await plan({ Dockerfile: MULTI, 'package.json': PKG({ scripts: { start: 'node s.js' } }) });
+  assert.equal(p.builder, 'NODE');
+  assert.match(p.summary, /warning: Dockerfile is not used.*runtime = "docker"/);
+});
+
+test('process runtime: a Dockerfile-only source needs the docker runtime', async () => {
+  await assert.rejects(plan({ Dockerfile: MULTI }), (err: unknown) => {
+    assert.ok(isWharfError(err));
+    assert.match(err.message, /this service builds from a Dockerfile.*which needs the docker runtime/);
+    assert.match(err.hint!, /runtime = "docker"/);
+    assert.match(err.hint!, /WHARF_RUNTIME=docker/);
+    return true;
+  });
+});
+
+test('process runtime: builder = DOCKERFILE is an error even when package.json would do', async () => {
+  await assert.rejects(plan({ Dockerfile: MULTI, 'package.json': PKG({ scripts: { start: 'x' } }) }, { builder: 'DOCKERFILE' }), /needs the docker runtime/);
+});
+
+test('dockerfilePath setting, RAILWAY_DOCKERFILE_PATH variable, dockerContext and target', async () => {
+  const files = { 'Dockerfile.worker': 'FROM busybox AS base\nFROM base AS worker\n', 'api/Dockerfile': 'FROM busybox\n', 'api/x': '' };
+  const a = await plan(files, { dockerfilePath: './Dockerfile.worker', dockerTarget: 'Worker' }, undefined, DOCKER);
+  assert.deepEqual(a.dockerfile, { dockerfile: 'Dockerfile.worker', context: '.', target: 'worker', args: [] });
+  const b = await plan(files, {}, undefined, { runtime: 'docker', variables: { RAILWAY_DOCKERFILE_PATH: 'Dockerfile.worker' } });
+  assert.equal(b.dockerfile?.dockerfile, 'Dockerfile.worker');
+  const c = await plan(files, { dockerfilePath: 'api/Dockerfile', dockerContext: 'api/' }, undefined, DOCKER);
+  assert.deepEqual(c.dockerfile, { dockerfile: 'api/Dockerfile', context: 'api', args: [] });
+  assert.match(c.summary, /api\/Dockerfile, context api\//);
+});
+
+test('a start command replaces the image CMD; a build command is ignored', async () => {
+  const p = await plan({ Dockerfile: 'FROM busybox\n' }, { startCommand: 'node w.js', buildCommand: 'make' }, undefined, DOCKER);
+  assert.deepEqual(p.start.argv, ['sh', '-c', 'node w.js']);
+  assert.deepEqual(p.steps, []);
+  assert.match(p.summary, /build command ignored/);
+});
+
+const dockerFailures: Array<{ name: string; files: Record<string, string>; settings?: Partial<ServiceSettings>; variables?: Record<string, string>; match: RegExp; hint?: RegExp }> = [
+  { name: 'dockerfilePath that does not exist', files: { 'Dockerfile.web': 'FROM x\n' }, settings: { dockerfilePath: 'Dockerfile.wrker' }, match: /dockerfilePath 'Dockerfile.wrker' \(the dockerfilePath setting\) is not a file/, hint: /Dockerfile\.web/ },
+  { name: 'RAILWAY_DOCKERFILE_PATH that does not exist', files: {}, variables: { RAILWAY_DOCKERFILE_PATH: 'docker/Dockerfile' }, match: /RAILWAY_DOCKERFILE_PATH variable/, hint: /no Dockerfile/ },
+  { name: 'dockerfilePath escaping the source', files: { Dockerfile: 'FROM x\n' }, settings: { dockerfilePath: '../Dockerfile' }, match: /must stay inside/ },
+  { name: 'absolute dockerfilePath', files: { Dockerfile: 'FROM x\n' }, settings: { dockerfilePath: '/etc/passwd' }, match: /must stay inside/ },
+  { name: 'dockerContext escaping the source', files: { Dockerfile: 'FROM x\n' }, settings: { dockerContext: 'a/../../b' }, match: /dockerContext .* must stay inside/ },
+  { name: 'unknown target', files: { Dockerfile: MULTI }, settings: { dockerTarget: 'prod' }, match: /target stage 'prod' is not in Dockerfile: its stages are build, runtime/, hint: /dockerTarget=runtime/ },
+  { name: 'no FROM', files: { Dockerfile: '# nothing\n' }, match: /no FROM/ },
+  { name: 'explicit DOCKERFILE without one', files: { 'index.html': '' }, settings: { builder: 'DOCKERFILE' }, match: /DOCKERFILE builder was asked for/ },
+];
+
+for (const f of dockerFailures) {
+  test(`plan fails (docker): ${f.name}`, async () => {
+    await assert.rejects(plan(f.files, f.settings, undefined, { runtime: 'docker', variables: f.variables ?? {} }), (err: unknown) => {
+      assert.ok(isWharfError(err), String(err));
+      assert.match(err.message, f.match);
+      assert.ok(err.hint);
+      if (f.hint) assert.match(err.hint, f.hint);
       return true;
     });
   });

@@ -29,7 +29,7 @@ export interface RailwayConfigResult {
 }
 
 export const RAILWAY_CONFIG_FILES = ['railway.toml', 'railway.json'] as const;
-const HINT_DOCS = 'The fields Wharf reads are those of Railway config as code: build.{builder,buildCommand}, deploy.{startCommand,healthcheckPath,healthcheckTimeout,restartPolicyType,restartPolicyMaxRetries,numReplicas,overlapSeconds,drainingSeconds}.';
+const HINT_DOCS = 'The fields Wharf reads are those of Railway config as code: build.{builder,buildCommand,dockerfilePath}, deploy.{startCommand,healthcheckPath,healthcheckTimeout,restartPolicyType,restartPolicyMaxRetries,numReplicas,overlapSeconds,drainingSeconds}.';
 
 export async function readRailwayConfig(sourceDir: string, environmentName: string): Promise<RailwayConfigResult> {
   const present: Array<{ name: string; text: string }> = [];
@@ -73,13 +73,13 @@ function applySections(
   if (build) {
     unsupported('build', build);
     if (build.builder !== undefined && build.builder !== null) {
-      if (build.builder === 'DOCKERFILE') {
-        warnings.push(`${file} ${prefix}build.builder DOCKERFILE: Dockerfile builds come with the Docker driver; Wharf detects the builder instead`);
-        settings.builder = 'AUTO';
-      } else if (['RAILPACK', 'NIXPACKS', 'HEROKU', 'PAKETO'].includes(build.builder)) settings.builder = 'AUTO';
+      if (build.builder === 'DOCKERFILE') settings.builder = 'DOCKERFILE';
+      else if (['RAILPACK', 'NIXPACKS', 'HEROKU', 'PAKETO'].includes(build.builder)) settings.builder = 'AUTO';
       else settings.builder = build.builder as NonNullable<ServiceSettingsPatch['builder']>;
     }
     if (build.buildCommand !== undefined) settings.buildCommand = build.buildCommand;
+    // Built on the docker runtime; on the process runtime a DOCKERFILE build is an error that says so (detect.ts).
+    if (build.dockerfilePath !== undefined) settings.dockerfilePath = build.dockerfilePath;
   }
   if (deploy) {
     unsupported('deploy', deploy);

@@ -5,10 +5,10 @@ import { RESTART_POLICIES } from '../../core/settings.js';
 // ServiceSettings, and the fields it knows but does not support yet (warned about).
 
 export const RAILWAY_BUILDERS = ['RAILPACK', 'NIXPACKS', 'HEROKU', 'PAKETO', 'DOCKERFILE'] as const;
-const WHARF_BUILDERS = ['AUTO', 'NODE', 'STATIC', 'PROCFILE', 'COMMANDS'] as const;
+const WHARF_BUILDERS = ['AUTO', 'NODE', 'STATIC', 'PROCFILE', 'COMMANDS'] as const; // DOCKERFILE is Railway's name too
 
 export const UNSUPPORTED = {
-  build: ['watchPatterns', 'dockerfilePath', 'nixpacksConfigPath', 'nixpacksPlan', 'nixpacksVersion', 'railpackVersion', 'buildEnvironment'],
+  build: ['watchPatterns', 'nixpacksConfigPath', 'nixpacksPlan', 'nixpacksVersion', 'railpackVersion', 'buildEnvironment'],
   deploy: [
     'sleepApplication',
     'runtime',
@@ -26,6 +26,7 @@ export const UNSUPPORTED = {
 export const EXPECTED: Record<string, string> = {
   builder: `one of ${[...RAILWAY_BUILDERS, ...WHARF_BUILDERS.slice(1)].join(', ')}`,
   buildCommand: 'a command string',
+  dockerfilePath: 'a path to a Dockerfile inside the service, e.g. "Dockerfile.worker"',
   startCommand: 'a command string',
   healthcheckPath: "a path starting with '/'",
   healthcheckTimeout: 'a whole number of seconds from 1 to 3600',
@@ -53,6 +54,7 @@ const unsupported = (names: readonly string[]) => Object.fromEntries(names.map((
 export const railwayBuildSchema = z.strictObject({
   builder: z.preprocess(upper, z.enum([...RAILWAY_BUILDERS, ...WHARF_BUILDERS])).nullable().optional(),
   buildCommand: command,
+  dockerfilePath: z.string().trim().min(1).nullable().optional(),
   ...unsupported(UNSUPPORTED.build),
 });
 

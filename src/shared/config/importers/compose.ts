@@ -85,9 +85,13 @@ export function importCompose(file: string, text: string, _opts: ImportOptions =
     else {
       const b = checks.map(field('build'), build, 'a folder or a table { context, dockerfile }');
       if (b.context !== undefined) out.root = normaliseDir(checks.string([...field('build'), 'context'], b.context, 'a folder'));
-      for (const key of Object.keys(b)) if (key !== 'context') warnings.add([...field('build'), key], 'Dockerfile builds come with the Docker driver; ignored');
+      // The Dockerfile is relative to the context, which is the service's root here.
+      if (b.dockerfile !== undefined) out.dockerfilePath = normaliseDir(checks.string([...field('build'), 'dockerfile'], b.dockerfile, 'a Dockerfile path'));
+      if (b.target !== undefined) out.dockerTarget = checks.string([...field('build'), 'target'], b.target, 'a stage name');
+      for (const key of Object.keys(b)) if (!['context', 'dockerfile', 'target'].includes(key)) warnings.add([...field('build'), key], 'not supported yet; ignored');
     }
-    warnings.add(field('build'), 'Dockerfile builds come with the Docker driver; Wharf builds this folder with the builder it detects');
+    // A service with a build builds its Dockerfile on the docker runtime; on the process runtime
+    // Wharf detects a Node.js, static or Procfile build of the folder instead (detect.ts).
     if (image) warnings.add(field('image'), 'the name of the built image; ignored');
 
     if (service.command !== undefined) {

@@ -57,10 +57,10 @@ function sections(
     const raw = build as Record<string, unknown>;
     for (const field of UNSUPPORTED.build) if (raw[field] !== undefined) warnings.add([...at, field], 'not supported yet; ignored');
     const builder = build.builder;
-    if (builder === 'DOCKERFILE') warnings.add([...at, 'builder'], 'Dockerfile builds come with the Docker driver; Wharf detects the builder (AUTO) instead');
-    else if (builder === 'NIXPACKS' || builder === 'HEROKU' || builder === 'PAKETO') warnings.add([...at, 'builder'], `${builder} is not a Wharf builder; Wharf detects the builder (AUTO)`);
+    if (builder === 'NIXPACKS' || builder === 'HEROKU' || builder === 'PAKETO') warnings.add([...at, 'builder'], `${builder} is not a Wharf builder; Wharf detects the builder (AUTO)`);
     else if (builder && builder !== 'RAILPACK') settings.builder = builder;
     if (build.buildCommand) settings.buildCommand = build.buildCommand;
+    if (build.dockerfilePath) settings.dockerfilePath = build.dockerfilePath;
   }
   let cron = false;
   if (deploy) {

@@ -26,9 +26,6 @@ const SERVICE_UNSUPPORTED: Record<string, string> = {
   branch: 'Wharf deploys the uploaded source; not mapped',
   region: 'Wharf runs on your own machines; no regions',
   plan: 'instance plans are not supported yet; ignored',
-  dockerfilePath: 'Dockerfile builds come with the Docker driver; ignored',
-  dockerContext: 'Dockerfile builds come with the Docker driver; ignored',
-  dockerCommand: 'Dockerfile builds come with the Docker driver; ignored (set startCommand)',
   image: 'prebuilt images come with the Docker driver; ignored',
   registryCredential: 'prebuilt images come with the Docker driver; ignored',
   autoDeploy: 'Wharf deploys when you run `wharf up`; auto-deploy is not supported yet',
@@ -234,14 +231,28 @@ function readService(ctx: Context, path: PathSegment[], service: Record<string, 
     out.kind = 'web';
     warnings.add(field('type'), 'private service: routed like web until private networking lands');
   } else out.kind = type;
-  if (runtime === 'docker' || runtime === 'image') warnings.add(field(runtimeKey!), `runtime '${runtime}' comes with the Docker driver; Wharf detects the builder from the source instead`);
+  // runtime: docker needs no builder setting: the Dockerfile is detected first on Wharf's docker
+  // runtime, and on the process runtime another builder takes the folder when one recognises it.
+  if (runtime === 'docker') {
+    /* the Dockerfile builds */
+  } else if (runtime === 'image') warnings.add(field(runtimeKey!), "runtime 'image' (a prebuilt image) is not supported yet; Wharf detects the builder from the source instead");
   else if (runtime && runtime !== 'node' && runtime !== 'static') warnings.add(field(runtimeKey!), `Wharf detects the builder from the source (Node.js, static sites, Procfile); runtime '${runtime}' is not detected yet`);
 
   const rootDir = str('rootDir');
   if (rootDir !== undefined) out.root = normaliseDir(rootDir);
   const buildCommand = str('buildCommand');
   if (buildCommand) out.buildCommand = buildCommand;
-  const startCommand = str('startCommand');
+  const dockerfilePath = str('dockerfilePath');
+  const dockerContext = str('dockerContext');
+  const dockerCommand = str('dockerCommand');
+  for (const [key, value] of [['dockerfilePath', dockerfilePath], ['dockerContext', dockerContext], ['dockerCommand', dockerCommand]] as const) {
+    if (value !== undefined && runtime !== 'docker') warnings.add(field(key), `only a service with runtime: docker builds from a Dockerfile; ${key} ignored`);
+  }
+  if (runtime === 'docker') {
+    if (dockerfilePath !== undefined) out.dockerfilePath = normaliseDir(dockerfilePath);
+    if (dockerContext !== undefined) out.dockerContext = normaliseDir(dockerContext);
+  }
+  const startCommand = str('startCommand') ?? (runtime === 'docker' ? dockerCommand : undefined);
   if (startCommand) {
     if (out.kind === 'static') warnings.add(field('startCommand'), 'a static site has no start command; ignored');
     else out.startCommand = startCommand;
