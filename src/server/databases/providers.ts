@@ -4,13 +4,14 @@ import { createMysqlProvider } from './mysql/mysql-provider.js';
 import { createPostgresProvider } from './postgres/postgres-provider.js';
 import { createRedisProvider } from './redis/redis-provider.js';
 import type { Providers } from './spec.js';
+import { dockerTools, type DockerTools } from './docker/docker-tools.js';
 
-/** Every engine's provider; each checks its own binaries when first used. */
-export function defaultProviders(): Providers {
+/** Every engine's provider; each checks its own binaries when first used. `docker` serves their docker variants. */
+export function defaultProviders(docker: DockerTools = dockerTools()): Providers {
   const providers: Record<DatabaseEngine, DatabaseProvider> = {
-    postgres: createPostgresProvider(),
-    redis: createRedisProvider(),
-    mysql: createMysqlProvider(),
+    postgres: createPostgresProvider({ docker }),
+    redis: createRedisProvider({ docker }),
+    mysql: createMysqlProvider({ docker }),
     mongo: createMongoProvider(),
   };
   return providers;

@@ -7,6 +7,8 @@ import { mysqlBinaries } from './mysql-binaries.js';
 import { accessDenied, asRoot, mysqlCredentials, rootQuery, sqlFailure } from './mysql-client.js';
 import { clientOptions, databaseNameFor, mysqlConfigFile, mysqlDataDir, mysqlTmpDir, serverConfig, sqlIdent, sqlString } from './mysql-config.js';
 import { fileDigest, runTool, runningAsRoot, toolEnv, writePrivateFile } from '../tools.js';
+import type { DockerTools } from '../docker/docker-tools.js';
+import { MYSQL_CONTAINER_PORT, mysqlContainer } from './container.js';
 
 // MariaDB (or MySQL) from the system's binaries. One server per database: root (socket and
 // loopback, with a password) administers it; services get an app user with every privilege on
@@ -24,11 +26,14 @@ const userArgs = () => (runningAsRoot() ? ['--user=root'] : []);
 /** Batch mode escapes \t \n \0 and \\ in values. */
 const unescapeBatch = (value: string) => value.replace(/\\([tn0\\])/g, (_, c: string) => ({ t: '\t', n: '\n', '0': '\0', '\\': '\\' })[c]!);
 
-export function createMysqlProvider(opts: { binDir?: string } = {}): DatabaseProvider {
+export function createMysqlProvider(opts: { binDir?: string; docker?: DockerTools } = {}): DatabaseProvider {
   const bins = () => mysqlBinaries(opts.binDir);
-  const url = (spec: DatabaseSpec) => {
+  /** Services reach it by name on the private network (docker), else on 127.0.0.1; host tools always on 127.0.0.1. */
+  const hostPort = (spec: DatabaseSpec): [string, number] => (spec.runtime === 'docker' ? [spec.name, MYSQL_CONTAINER_PORT] : ['127.0.0.1', spec.port]);
+  const url = (spec: DatabaseSpec, where: 'private' | 'public' = 'private') => {
     const c = mysqlCredentials(spec);
-    return `mysql://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@127.0.0.1:${spec.port}/${encodeURIComponent(c.database)}`;
+    const [host, port] = where === 'public' ? ['127.0.0.1', spec.port] : hostPort(spec);
+    return `mysql://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${host}:${port}/${encodeURIComponent(c.database)}`;
   };
 
   const initialise = async (spec: DatabaseSpec) => {
@@ -79,8 +84,12 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
       return { argv: [bins().server, `--defaults-file=${mysqlConfigFile(spec.dataDir)}`, ...userArgs()], env: toolEnv(), cwd: spec.dataDir };
     },
 
+    container: (spec) => mysqlContainer(spec),
+
     async bootstrap(spec) {
       const { client } = bins();
+      // In a container root is root@'%' (see container.ts); on the host it stays on loopback.
+      const roots = spec.runtime === 'docker' ? [...LOOPBACK_ROOTS, '%'] : LOOPBACK_ROOTS;
       const c = mysqlCredentials(spec);
       // The stored root password, or none on a fresh install.
       let rootPassword: string | null = c.rootPassword;
@@ -102,10 +111,10 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
       const statements: string[] = [];
       for (const [user = '', host = ''] of accounts.map((row) => row.map(unescapeBatch))) {
         // Root stays on loopback only, with the password; anonymous accounts and root@<hostname> go.
-        if (user === 'root' && LOOPBACK_ROOTS.includes(host)) statements.push(`ALTER USER ${account(user, host)} IDENTIFIED BY ${sqlString(c.rootPassword)};`);
+        if (user === 'root' && roots.includes(host)) statements.push(`ALTER USER ${account(user, host)} IDENTIFIED BY ${sqlString(c.rootPassword)};`);
         else statements.push(`DROP USER ${account(user, host)};`);
       }
-      const root = account('root', '127.0.0.1');
+      const root = account('root', spec.runtime === 'docker' ? '%' : '127.0.0.1');
       const app = account(c.user, '%');
       statements.push(
         `CREATE USER IF NOT EXISTS ${root} IDENTIFIED BY ${sqlString(c.rootPassword)};`,
@@ -123,9 +132,9 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
       const c = mysqlCredentials(spec);
       return {
         MYSQL_URL: url(spec),
-        MYSQL_PUBLIC_URL: url(spec),
-        MYSQLHOST: '127.0.0.1',
-        MYSQLPORT: String(spec.port),
+        MYSQL_PUBLIC_URL: url(spec, 'public'),
+        MYSQLHOST: hostPort(spec)[0],
+        MYSQLPORT: String(hostPort(spec)[1]),
         MYSQLUSER: c.user,
         MYSQLPASSWORD: c.password,
         MYSQLDATABASE: c.database,
@@ -143,8 +152,8 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
       const c = mysqlCredentials(spec);
       const values: Record<string, string> = {
         connectionString: url(spec),
-        host: '127.0.0.1',
-        port: String(spec.port),
+        host: hostPort(spec)[0],
+        port: String(hostPort(spec)[1]),
         user: c.user,
         password: c.password,
         database: c.database,

@@ -1,0 +1,87 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tar from 'tar';
+import type { DatabaseContainer, DatabaseSpec } from '../../../core/database.js';
+import { WharfError } from '../../../core/errors.js';
+import type { DockerTools } from '../docker/docker-tools.js';
+import { configuredImage } from '../docker/images.js';
+import { demux } from '../docker/volume-jobs.js';
+import { redisConfig } from './redis-config.js';
+import type { ScratchServer } from './redis-restore.js';
+
+// Redis as a container: the volume `wharf-vol-db-<id>` at /data (the data path of the official
+// image and of Debian's), holding redis.conf (written by the prepare step: it carries the
+// password, which so never appears in the container's argv or environment) and data/.
+
+export const REDIS_DATA_PATH = '/data';
+export const REDIS_CONTAINER_PORT = 6379;
+
+export function redisContainer(spec: DatabaseSpec, password: string, env: NodeJS.ProcessEnv = process.env): DatabaseContainer {
+  const conf = redisConfig({ port: REDIS_CONTAINER_PORT, password, dir: `${REDIS_DATA_PATH}/data`, persistent: true, bind: '* -::*' });
+  return {
+    image: configuredImage('redis', env),
+    user: 'redis',
+    port: REDIS_CONTAINER_PORT,
+    volumes: [{ name: `db-${spec.id}`, mountPath: REDIS_DATA_PATH }],
+    prepare: {
+      command: ['sh', '-c', 'set -eu; umask 077; mkdir -p "$1/data"; printf "%s" "$WHARF_REDIS_CONF" > "$1/redis.conf"', 'prepare', REDIS_DATA_PATH],
+      env: { WHARF_REDIS_CONF: conf },
+    },
+    command: ['redis-server', `${REDIS_DATA_PATH}/redis.conf`],
+    env: {},
+  };
+}
+
+/**
+ * The restore's scratch server on the docker runtime: a container of the same image in the live
+ * server's network namespace (`container:wharf-<id>`), so the live server replicates from its own
+ * loopback and the scratch server is reachable from nowhere else.
+ */
+export async function dockerScratch(docker: DockerTools, spec: DatabaseSpec, backupFile: string): Promise<ScratchServer> {
+  const engine = await docker.client();
+  const image = await docker.image('redis');
+  const password = randomBytes(24).toString('hex');
+  const port = randomInt(20_000, 30_000);
+  const parent = await mkdtemp(path.join(os.tmpdir(), 'wharf-redis-restore-'));
+  const container = await engine.createContainer({
+    name: `wharf-dbjob-${randomBytes(6).toString('hex')}`,
+    Image: image.digest,
+    User: 'redis',
+    Entrypoint: [],
+    Cmd: ['redis-server', '/tmp/scratch/scratch.conf'],
+    Labels: { 'wharf.managed': '1', 'wharf.role': 'database-job', 'wharf.replica': spec.id },
+    HostConfig: { NetworkMode: `container:wharf-${spec.id}` },
+  });
+  const stop = async () => {
+    await container.remove({ force: true }).catch(() => undefined);
+    await rm(parent, { recursive: true, force: true });
+  };
+  try {
+    await mkdir(path.join(parent, 'scratch'), { mode: 0o700 });
+    await writeFile(path.join(parent, 'scratch', 'scratch.conf'), redisConfig({ port, password, dir: '/tmp/scratch', persistent: false }), { mode: 0o600 });
+    await copyFile(backupFile, path.join(parent, 'scratch', 'dump.rdb'));
+    await container.putArchive(tar.c({ cwd: parent, portable: true }, ['scratch']) as never, { path: '/tmp', copyUIDGID: '1' } as never);
+    await container.start();
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    password,
+    alive: async () => {
+      const state = (await container.inspect()).State;
+      if (!state.Running) {
+        const log = demux((await container.logs({ stdout: true, stderr: true })) as unknown as Buffer);
+        throw new WharfError('RUNTIME_ERROR', `The backup could not be loaded: ${log.trim().split('\n').slice(-3).join(' | ')}`, {
+          hint: 'Is the file an RDB snapshot from wharf db backup, written by this Redis version or an older one?',
+        });
+      }
+    },
+    loaded: null,
+    stop,
+  };
+}
