@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as tar from 'tar';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { DatabaseVolume } from '../../../core/database.js';
@@ -18,7 +22,12 @@ export interface VolumeJob {
   command: string[];
   env?: Record<string, string>;
   volumes: Array<DatabaseVolume & { readOnly?: boolean }>;
-  /** Tar archives (plain or gzipped) extracted at `path` before the command starts. */
+  /**
+   * Tar archives (plain or gzipped) extracted at `path` before the command runs. They are put
+   * into the RUNNING container (a stopped one would get them in its own layer, under the volume),
+   * which waits for them at a gate; owners are the archive's, so a job that puts files runs as
+   * root and hands them to the server's user itself.
+   */
   puts?: Array<{ path: string; archive: () => Readable | Buffer }>;
   timeoutMs?: number;
   labels?: Record<string, string>;
@@ -47,7 +56,7 @@ export function volumeJobs(client: DockerClient, labels: Record<string, string> 
       Image: job.image,
       User: job.user,
       Entrypoint: [],
-      Cmd: job.command,
+      Cmd: job.puts?.length ? [...GATE, ...job.command] : job.command,
       Env: Object.entries(job.env ?? {}).map(([k, v]) => `${k}=${v}`),
       Labels: { ...labels, ...job.labels, 'wharf.role': 'database-job' },
       HostConfig: {
@@ -56,8 +65,12 @@ export function volumeJobs(client: DockerClient, labels: Record<string, string> 
       },
     });
     try {
-      for (const put of job.puts ?? []) await container.putArchive(put.archive(), { path: put.path, copyUIDGID: '1' } as never);
       await container.start();
+      if (job.puts?.length) {
+        // Owners as in the archive: the engine's copyUIDGID looks the user up among the HOST's users (20.10).
+        for (const put of job.puts) await container.putArchive(put.archive(), { path: put.path });
+        await container.putArchive(await gateArchive(), { path: '/tmp' });
+      }
       const timeoutMs = job.timeoutMs ?? 10 * 60_000;
       let timer: NodeJS.Timeout | undefined;
       const waited = (await Promise.race([
@@ -98,6 +111,21 @@ export function volumeJobs(client: DockerClient, labels: Record<string, string> 
       }
     },
   };
+}
+
+/** Waits (at most 5 minutes) for the gate file the puts end with, then runs the command. */
+const GATE = ['sh', '-c', 'i=0; while [ ! -e /tmp/.wharf-go ]; do i=$((i+1)); if [ $i -gt 3000 ]; then exit 124; fi; sleep 0.1; done; exec "$@"', 'gate'];
+
+async function gateArchive(): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'wharf-gate-'));
+  try {
+    await writeFile(path.join(dir, '.wharf-go'), '');
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar.c({ cwd: dir, portable: true }, ['.wharf-go']) as AsyncIterable<Buffer>) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Named volumes are created with Wharf's labels (the engine would make them unlabelled). */

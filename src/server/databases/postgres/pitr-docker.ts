@@ -12,6 +12,7 @@ import { pgCredentials } from './credentials.js';
 import { BASE_TAR, recoveryTime, startSegment } from './pitr.js';
 import { connFor, query } from './psql.js';
 import { dataVolumeOf, PG_DATA_PATH, PG_DIRS } from './container.js';
+import { imageUser } from '../docker/image-user.js';
 
 // Point-in-time recovery on the docker runtime. Base backups are the same (pg_basebackup over
 // the published port into the host's backup folder); what reads or writes the archive runs in a
@@ -44,13 +45,17 @@ export async function pruneArchiveDocker(docker: DockerTools, spec: DatabaseSpec
   );
 }
 
+/** As root (the put files arrive root's): lay out the new cluster, copy the source's archive, hand it all to postgres. */
 const COPY_SCRIPT = [
   'set -eu',
-  'D="$1"',
+  'D="$1"; WHO="$2"',
   'mkdir -p "$D/pgdata/pg_wal/archive_status" "$D/wal-archive" "$D/recovery-wal"',
   'rm -f "$D/pgdata/postmaster.pid" "$D/pgdata/postmaster.opts" "$D/pgdata/standby.signal"',
   'chmod 700 "$D/pgdata"',
-  'if [ -d /wharf/source/wal-archive ]; then cp -p /wharf/source/wal-archive/. "$D/recovery-wal/" -R; fi',
+  'if [ -d /wharf/source/wal-archive ]; then cp -R /wharf/source/wal-archive/. "$D/recovery-wal/"; fi',
+  'chown -R "$WHO" "$D/pgdata" "$D/wal-archive" "$D/recovery-wal"',
+  'chown "$WHO" "$D"',
+  'chmod 700 "$D/pgdata"',
 ].join('\n');
 
 export async function prepareRecoveryDocker(docker: DockerTools, source: DatabaseSpec, base: string, target: DatabaseSpec, time: Date): Promise<void> {
@@ -66,7 +71,7 @@ export async function prepareRecoveryDocker(docker: DockerTools, source: Databas
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'wharf-pitr-'));
   try {
     // pgdata/ first (the base tarball's entries have no folder of their own), then the recovery settings.
-    await mkdir(path.join(scratch, 'dir', 'pgdata'), { mode: 0o700 });
+    await mkdir(path.join(scratch, 'dir', 'pgdata'), { recursive: true, mode: 0o700 });
     await mkdir(path.join(scratch, 'conf'), { mode: 0o700 });
     await writeFile(
       path.join(scratch, 'conf', RECOVERY_CONF),
@@ -82,12 +87,13 @@ export async function prepareRecoveryDocker(docker: DockerTools, source: Databas
       { mode: 0o600 },
     );
     await writeFile(path.join(scratch, 'conf', 'recovery.signal'), '', { mode: 0o600 });
+    const who = await imageUser(docker.jobs, image.digest, 'postgres');
     const pack = (cwd: string, entries: string[]) => () => tar.c({ cwd, portable: true }, entries) as unknown as NodeJS.ReadableStream as never;
     await docker.jobs.runOk(
       {
         image: image.digest,
-        user: 'postgres',
-        command: ['sh', '-c', COPY_SCRIPT, 'recover', PG_DATA_PATH],
+        user: '0:0',
+        command: ['sh', '-c', COPY_SCRIPT, 'recover', PG_DATA_PATH, `${who.uid}:${who.gid}`],
         volumes: [
           { name: dataVolumeOf(target), mountPath: PG_DATA_PATH },
           { name: dataVolumeOf(source), mountPath: '/wharf/source', readOnly: true },

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
@@ -8,6 +8,7 @@ import { WharfError } from '../../../core/errors.js';
 import type { DockerTools } from '../docker/docker-tools.js';
 import { configuredImage } from '../docker/images.js';
 import { demux } from '../docker/volume-jobs.js';
+import { imageUser } from '../docker/image-user.js';
 import { redisConfig } from './redis-config.js';
 import type { ScratchServer } from './redis-restore.js';
 
@@ -45,12 +46,13 @@ export async function dockerScratch(docker: DockerTools, spec: DatabaseSpec, bac
   const password = randomBytes(24).toString('hex');
   const port = randomInt(20_000, 30_000);
   const parent = await mkdtemp(path.join(os.tmpdir(), 'wharf-redis-restore-'));
+  const who = await imageUser(docker.jobs, image.digest, 'redis');
   const container = await engine.createContainer({
     name: `wharf-dbjob-${randomBytes(6).toString('hex')}`,
     Image: image.digest,
-    User: 'redis',
+    User: `${who.uid}:${who.gid}`,
     Entrypoint: [],
-    Cmd: ['redis-server', '/tmp/scratch/scratch.conf'],
+    Cmd: ['sh', '-c', 'i=0; while [ ! -e /tmp/scratch/.wharf-go ]; do i=$((i+1)); if [ $i -gt 3000 ]; then exit 124; fi; sleep 0.1; done; exec redis-server /tmp/scratch/scratch.conf'],
     Labels: { 'wharf.managed': '1', 'wharf.role': 'database-job', 'wharf.replica': spec.id },
     HostConfig: { NetworkMode: `container:wharf-${spec.id}` },
   });
@@ -59,11 +61,16 @@ export async function dockerScratch(docker: DockerTools, spec: DatabaseSpec, bac
     await rm(parent, { recursive: true, force: true });
   };
   try {
-    await mkdir(path.join(parent, 'scratch'), { mode: 0o700 });
-    await writeFile(path.join(parent, 'scratch', 'scratch.conf'), redisConfig({ port, password, dir: '/tmp/scratch', persistent: false }), { mode: 0o600 });
+    // Readable by the redis user inside (the files arrive root's); the folder on the host is 0700.
+    await mkdir(path.join(parent, 'scratch'));
+    await chmod(path.join(parent, 'scratch'), 0o755);
+    await writeFile(path.join(parent, 'scratch', 'scratch.conf'), redisConfig({ port, password, dir: '/tmp/scratch', persistent: false }));
     await copyFile(backupFile, path.join(parent, 'scratch', 'dump.rdb'));
-    await container.putArchive(tar.c({ cwd: parent, portable: true }, ['scratch']) as never, { path: '/tmp', copyUIDGID: '1' } as never);
+    for (const f of ['scratch.conf', 'dump.rdb']) await chmod(path.join(parent, 'scratch', f), 0o644);
+    await writeFile(path.join(parent, 'scratch', '.wharf-go'), '');
+    // Put into the running container, which waits for the files at a gate.
     await container.start();
+    await container.putArchive(tar.c({ cwd: parent, portable: true }, ['scratch']) as never, { path: '/tmp' });
   } catch (error) {
     await stop();
     throw error;
