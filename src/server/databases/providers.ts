@@ -12,7 +12,7 @@ export function defaultProviders(docker: DockerTools = dockerTools()): Providers
     postgres: createPostgresProvider({ docker }),
     redis: createRedisProvider({ docker }),
     mysql: createMysqlProvider({ docker }),
-    mongo: createMongoProvider(),
+    mongo: createMongoProvider({ docker }),
   };
   return providers;
 }

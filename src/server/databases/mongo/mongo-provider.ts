@@ -7,6 +7,8 @@ import { fileDigest, runTool, toolEnv, withPrivateDir, writePrivateFile } from '
 import { mongoBinaries } from './mongo-binaries.js';
 import { mongoConfigFile, mongoDbPath, mongodConfig, toolsConfig } from './mongo-config.js';
 import { authenticated, mongoAccount, mongoScript } from './mongo-shell.js';
+import type { DockerTools } from '../docker/docker-tools.js';
+import { MONGO_CONTAINER_PORT, mongoContainer } from './container.js';
 
 // MongoDB from MongoDB's own packages (mongod, mongosh, the database tools); Debian does not
 // ship it. One root user (Railway's MONGO_INITDB_ROOT_USERNAME=mongo) created by bootstrap via
@@ -17,11 +19,14 @@ import { authenticated, mongoAccount, mongoScript } from './mongo-shell.js';
 const ROOT_USER = 'mongo';
 const SYSTEM_DBS = ['admin', 'config', 'local'];
 
-export function createMongoProvider(opts: { binDir?: string } = {}): DatabaseProvider {
+export function createMongoProvider(opts: { binDir?: string; docker?: DockerTools } = {}): DatabaseProvider {
   const bins = () => mongoBinaries(opts.binDir);
-  const url = (spec: DatabaseSpec) => {
+  /** Services reach it by name on the private network (docker), else on 127.0.0.1; host tools always on 127.0.0.1. */
+  const hostPort = (spec: DatabaseSpec): [string, number] => (spec.runtime === 'docker' ? [spec.name, MONGO_CONTAINER_PORT] : ['127.0.0.1', spec.port]);
+  const url = (spec: DatabaseSpec, where: 'private' | 'public' = 'public') => {
     const { user, password } = mongoAccount(spec);
-    return `mongodb://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${spec.port}`;
+    const [host, port] = where === 'public' ? ['127.0.0.1', spec.port] : hostPort(spec);
+    return `mongodb://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}`;
   };
   /** For the database tools: the URI (with the password) in a 0600 --config file, never argv. */
   const withToolsConfig = <T>(spec: DatabaseSpec, fn: (configArg: string) => Promise<T>) =>
@@ -57,6 +62,8 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
       return { argv: [bins().server, '--config', mongoConfigFile(spec.dataDir)], env: toolEnv(), cwd: spec.dataDir };
     },
 
+    container: (spec) => mongoContainer(spec),
+
     async bootstrap(spec) {
       // Authenticate if the user exists; otherwise create it (allowed once, through the
       // localhost exception, while the server has no users at all).
@@ -83,10 +90,10 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
     variables(spec) {
       const { user, password } = mongoAccount(spec);
       return {
-        MONGO_URL: url(spec),
+        MONGO_URL: url(spec, 'private'),
         MONGO_PUBLIC_URL: url(spec),
-        MONGOHOST: '127.0.0.1',
-        MONGOPORT: String(spec.port),
+        MONGOHOST: hostPort(spec)[0],
+        MONGOPORT: String(hostPort(spec)[1]),
         MONGOUSER: user,
         MONGOPASSWORD: password,
         MONGO_INITDB_ROOT_USERNAME: user,
@@ -100,7 +107,7 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
 
     property(spec, property) {
       const { user, password } = mongoAccount(spec);
-      const values: Record<string, string> = { connectionString: url(spec), host: '127.0.0.1', port: String(spec.port), user, password };
+      const values: Record<string, string> = { connectionString: url(spec, 'private'), host: hostPort(spec)[0], port: String(hostPort(spec)[1]), user, password };
       return values[property] ?? null;
     },
 
