@@ -25,6 +25,8 @@ export const LOCAL_IMAGES: Record<DatabaseEngine, string> = {
   mongo: 'wharf-local/mongo:7',
 };
 for (const [engine, image] of Object.entries(LOCAL_IMAGES)) process.env[IMAGE_SETTINGS[engine as DatabaseEngine]] ??= image;
+// New databases go to docker, and the providers check only the host's client tools.
+process.env.WHARF_RUNTIME = 'docker';
 
 export const tools: DockerTools = dockerTools(process.env, { 'wharf.managed': '1', ...TEST_LABELS });
 

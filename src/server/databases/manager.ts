@@ -94,20 +94,21 @@ export class DatabaseManager {
     const provider = providerFor(this.providers, record.engine);
     const spec = this.spec(record);
     await mkdir(spec.dataDir, { recursive: true, mode: 0o700 });
-    const replica = await prepareServer({
-      provider,
-      spec,
-      docker: this.docker,
-      serviceInstanceId: record.instanceId,
-      network: placementOf(this.ctx, record.instanceId).network,
-      restart: { policy: 'ALWAYS', maxRetries: 0 },
-      stopGraceMs: 60_000,
-      logFile: databaseLogFile(options.paths.logs, record.instanceId, record.id),
-      onProgress: (line) => this.ctx.logger.info({ databaseId: record.id }, `pulling ${spec.engine} image: ${line}`),
-    });
     const status = (await runtime.list()).find((s) => s.replicaId === record.id);
     if (!status || ['crashed', 'exited', 'stopped', 'lost'].includes(status.state)) {
       if (status) await runtime.remove(record.id);
+      // Prepared only when nothing runs on the data (a prepare step beside a live server would race it).
+      const replica = await prepareServer({
+        provider,
+        spec,
+        docker: this.docker,
+        serviceInstanceId: record.instanceId,
+        network: placementOf(this.ctx, record.instanceId).network,
+        restart: { policy: 'ALWAYS', maxRetries: 0 },
+        stopGraceMs: 60_000,
+        logFile: databaseLogFile(options.paths.logs, record.instanceId, record.id),
+        onProgress: (line) => this.ctx.logger.info({ databaseId: record.id }, `pulling ${spec.engine} image: ${line}`),
+      });
       await runtime.start(replica);
     }
     await waitForPort(spec.port, 60_000, async () => {

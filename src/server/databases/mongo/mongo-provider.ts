@@ -4,7 +4,8 @@ import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, Data
 import { WharfError } from '../../../core/errors.js';
 import { generateSecret } from '../../variables/generate.js';
 import { fileDigest, runTool, toolEnv, withPrivateDir, writePrivateFile } from '../tools.js';
-import { mongoBinaries } from './mongo-binaries.js';
+import { mongoBinaries, mongoClientBinaries } from './mongo-binaries.js';
+import { databaseRuntime } from '../docker/runtime-choice.js';
 import { mongoConfigFile, mongoDbPath, mongodConfig, toolsConfig } from './mongo-config.js';
 import { authenticated, mongoAccount, mongoScript } from './mongo-shell.js';
 import type { DockerTools } from '../docker/docker-tools.js';
@@ -21,6 +22,7 @@ const SYSTEM_DBS = ['admin', 'config', 'local'];
 
 export function createMongoProvider(opts: { binDir?: string; docker?: DockerTools } = {}): DatabaseProvider {
   const bins = () => mongoBinaries(opts.binDir);
+  const tools = () => mongoClientBinaries(opts.binDir);
   /** Services reach it by name on the private network (docker), else on 127.0.0.1; host tools always on 127.0.0.1. */
   const hostPort = (spec: DatabaseSpec): [string, number] => (spec.runtime === 'docker' ? [spec.name, MONGO_CONTAINER_PORT] : ['127.0.0.1', spec.port]);
   const url = (spec: DatabaseSpec, where: 'private' | 'public' = 'public') => {
@@ -44,7 +46,8 @@ export function createMongoProvider(opts: { binDir?: string; docker?: DockerTool
     engine: 'mongo',
 
     async check() {
-      bins();
+      if (databaseRuntime() === 'docker') tools();
+      else bins();
     },
 
     newCredentials() {
@@ -68,7 +71,7 @@ export function createMongoProvider(opts: { binDir?: string; docker?: DockerTool
       // Authenticate if the user exists; otherwise create it (allowed once, through the
       // localhost exception, while the server has no users at all).
       await mongoScript(
-        bins().shell,
+        tools().shell,
         spec,
         `(() => {
   const admin = db.getSiblingDB('admin');
@@ -113,7 +116,7 @@ export function createMongoProvider(opts: { binDir?: string; docker?: DockerTool
 
     async backup(spec, file): Promise<BackupResult> {
       const started = Date.now();
-      const { dump } = bins();
+      const { dump } = tools();
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const partial = `${file}.partial`;
       fs.rmSync(partial, { force: true });
@@ -131,7 +134,7 @@ export function createMongoProvider(opts: { binDir?: string; docker?: DockerTool
     },
 
     async restore(spec, file) {
-      const { shell, restore } = bins();
+      const { shell, restore } = tools();
       if (!fs.existsSync(file)) throw new WharfError('NOT_FOUND', `The backup file ${file} does not exist`);
       // Collections created after the backup must go too: drop every user database first.
       await mongoScript(
@@ -156,7 +159,7 @@ export function createMongoProvider(opts: { binDir?: string; docker?: DockerTool
 
     async inspect(spec): Promise<ContentSummary> {
       return mongoScript<ContentSummary>(
-        bins().shell,
+        tools().shell,
         spec,
         authenticated(`
   const summary = {};
@@ -176,7 +179,7 @@ export function createMongoProvider(opts: { binDir?: string; docker?: DockerTool
     async stats(spec, timeoutMs): Promise<DatabaseStats> {
       // connections.current counts this mongosh too; the size is data + indexes of the user databases.
       return mongoScript<DatabaseStats>(
-        bins().shell,
+        tools().shell,
         spec,
         authenticated(`
   let sizeBytes = 0;
@@ -198,7 +201,7 @@ export function createMongoProvider(opts: { binDir?: string; docker?: DockerTool
       // from the environment at start (--eval runs first, --shell stays interactive).
       return {
         argv: [
-          bins().shell,
+          tools().shell,
           '--norc',
           '--host',
           '127.0.0.1',

@@ -3,10 +3,11 @@ import path from 'node:path';
 import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, DatabaseStats, ServerCommand } from '../../../core/database.js';
 import { WharfError } from '../../../core/errors.js';
 import { generateSecret } from '../../variables/generate.js';
-import { mysqlBinaries } from './mysql-binaries.js';
+import { MYSQL_INSTALL_HINT, mysqlBinaries } from './mysql-binaries.js';
+import { databaseRuntime } from '../docker/runtime-choice.js';
 import { accessDenied, asRoot, mysqlCredentials, rootQuery, sqlFailure } from './mysql-client.js';
 import { clientOptions, databaseNameFor, mysqlConfigFile, mysqlDataDir, mysqlTmpDir, serverConfig, sqlIdent, sqlString } from './mysql-config.js';
-import { fileDigest, runTool, runningAsRoot, toolEnv, writePrivateFile } from '../tools.js';
+import { fileDigest, requireBinary, runTool, runningAsRoot, toolEnv, writePrivateFile } from '../tools.js';
 import type { DockerTools } from '../docker/docker-tools.js';
 import { MYSQL_CONTAINER_PORT, mysqlContainer } from './container.js';
 
@@ -28,6 +29,8 @@ const unescapeBatch = (value: string) => value.replace(/\\([tn0\\])/g, (_, c: st
 
 export function createMysqlProvider(opts: { binDir?: string; docker?: DockerTools } = {}): DatabaseProvider {
   const bins = () => mysqlBinaries(opts.binDir);
+  /** The client and dump tools: all the host needs when the server is an image's. */
+  const tools = () => ({ client: requireBinary(['mariadb', 'mysql'], opts.binDir, MYSQL_INSTALL_HINT), dump: requireBinary(['mariadb-dump', 'mysqldump'], opts.binDir, MYSQL_INSTALL_HINT) });
   /** Services reach it by name on the private network (docker), else on 127.0.0.1; host tools always on 127.0.0.1. */
   const hostPort = (spec: DatabaseSpec): [string, number] => (spec.runtime === 'docker' ? [spec.name, MYSQL_CONTAINER_PORT] : ['127.0.0.1', spec.port]);
   const url = (spec: DatabaseSpec, where: 'private' | 'public' = 'private') => {
@@ -60,7 +63,8 @@ export function createMysqlProvider(opts: { binDir?: string; docker?: DockerTool
     engine: 'mysql',
 
     async check() {
-      bins();
+      if (databaseRuntime() === 'docker') tools();
+      else bins();
     },
 
     newCredentials(name) {
@@ -87,7 +91,7 @@ export function createMysqlProvider(opts: { binDir?: string; docker?: DockerTool
     container: (spec) => mysqlContainer(spec),
 
     async bootstrap(spec) {
-      const { client } = bins();
+      const { client } = tools();
       // In a container root is root@'%' (see container.ts); on the host it stays on loopback.
       const roots = spec.runtime === 'docker' ? [...LOOPBACK_ROOTS, '%'] : LOOPBACK_ROOTS;
       const c = mysqlCredentials(spec);
@@ -163,7 +167,7 @@ export function createMysqlProvider(opts: { binDir?: string; docker?: DockerTool
 
     async backup(spec, file): Promise<BackupResult> {
       const started = Date.now();
-      const { dump } = bins();
+      const { dump } = tools();
       const c = mysqlCredentials(spec);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const partial = `${file}.partial`;
@@ -182,7 +186,7 @@ export function createMysqlProvider(opts: { binDir?: string; docker?: DockerTool
     },
 
     async restore(spec, file) {
-      const { client } = bins();
+      const { client } = tools();
       const c = mysqlCredentials(spec);
       if (!fs.existsSync(file)) throw new WharfError('NOT_FOUND', `The backup file ${file} does not exist`);
       const db = sqlIdent(c.database);
@@ -200,7 +204,7 @@ export function createMysqlProvider(opts: { binDir?: string; docker?: DockerTool
     },
 
     async inspect(spec): Promise<ContentSummary> {
-      const { client } = bins();
+      const { client } = tools();
       const c = mysqlCredentials(spec);
       const tables = (
         await rootQuery(
@@ -221,7 +225,7 @@ export function createMysqlProvider(opts: { binDir?: string; docker?: DockerTool
     },
 
     async stats(spec, timeoutMs): Promise<DatabaseStats> {
-      const { client } = bins();
+      const { client } = tools();
       const c = mysqlCredentials(spec);
       // Threads_connected counts this root client too; the size is InnoDB's (or Aria's) data + index length.
       const rows = await rootQuery(
@@ -245,7 +249,7 @@ export function createMysqlProvider(opts: { binDir?: string; docker?: DockerTool
       const c = mysqlCredentials(spec);
       const optionFile = path.join(spec.dataDir, 'connect.cnf');
       writePrivateFile(optionFile, clientOptions({ user: c.user, password: c.password, port: spec.port, database: c.database }));
-      return { argv: [bins().client, `--defaults-extra-file=${optionFile}`], env: {} };
+      return { argv: [tools().client, `--defaults-extra-file=${optionFile}`], env: {} };
     },
   };
 }

