@@ -7,7 +7,7 @@ import { placementOf } from '../deploy/placement.js';
 import type { DatabaseRecord } from '../store/databases.js';
 import type { InstanceContext } from '../store/projects.js';
 import { freeDatabasePort, providerFor, specOf, waitForPort, type Providers } from './spec.js';
-import { dockerTools, type DockerTools } from './docker/docker-tools.js';
+import { dockerTools, installationLabels, type DockerTools } from './docker/docker-tools.js';
 import { databaseRuntime } from './docker/runtime-choice.js';
 import { writeRuntime } from './runtime-marker.js';
 import { prepareServer, volumesOf } from './server-replica.js';
@@ -31,7 +31,7 @@ export class DatabaseManager {
     readonly ctx: DeployContext,
     readonly providers: Providers,
     /** The engine, for databases on the docker runtime (dockerode is loaded only when one is used). */
-    readonly docker: DockerTools = dockerTools(),
+    readonly docker: DockerTools = dockerTools(process.env, installationLabels(ctx.options.paths.home)),
   ) {}
 
   spec(record: DatabaseRecord): DatabaseSpec {

@@ -53,7 +53,7 @@ export async function dockerScratch(docker: DockerTools, spec: DatabaseSpec, bac
     User: `${who.uid}:${who.gid}`,
     Entrypoint: [],
     Cmd: ['sh', '-c', 'i=0; while [ ! -e /tmp/scratch/.wharf-go ]; do i=$((i+1)); if [ $i -gt 3000 ]; then exit 124; fi; sleep 0.1; done; exec redis-server /tmp/scratch/scratch.conf'],
-    Labels: { 'wharf.managed': '1', 'wharf.role': 'database-job', 'wharf.replica': spec.id },
+    Labels: { ...docker.labels, 'wharf.role': 'database-job', 'wharf.replica': spec.id },
     HostConfig: { NetworkMode: `container:wharf-${spec.id}` },
   });
   const stop = async () => {
