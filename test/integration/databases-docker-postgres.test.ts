@@ -36,6 +36,15 @@ describe('Postgres on docker', { skip: skip ?? false, timeout: 600_000 }, () => 
   test('provision, reach, survive a new container, back up and restore, recover to a time', async () => {
     const spec = await l.spec('postgres', 'pgdb', provider);
     await l.serve(provider, spec);
+    // Published on the host's loopback only; the data in the database's own named volume.
+    const info = await l.docker.getContainer(`wharf-${spec.id}`).inspect();
+    assert.deepEqual(info.HostConfig.PortBindings, { '5432/tcp': [{ HostIp: '127.0.0.1', HostPort: String(spec.port) }] });
+    assert.deepEqual(
+      info.Mounts.map((m) => [m.Name, m.Destination]),
+      [[`wharf-vol-db-${spec.id}`, '/var/lib/postgresql/data']],
+    );
+    assert.notEqual(info.Config.User, '');
+    assert.notEqual(info.Config.User, '0:0');
     const vars = provider.variables(spec);
     assert.equal(vars.PGHOST, 'pgdb');
     assert.equal(vars.PGPORT, '5432');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ArtifactRef } from '../../../core/artifact.js';
 import type { DatabaseEngine } from '../../../core/database.js';
 import { dockerClient, type DockerClient } from './docker-client.js';
-import { configuredImage, resolveImage, type PullProgress } from './images.js';
+import { configuredImage, IMAGE_SETTINGS, resolveImage, type PullProgress } from './images.js';
 import { volumeJobs, type VolumeJobs } from './volume-jobs.js';
 
 /** What the providers need of the engine for their docker variant: one-shot jobs and the image of an engine. */
@@ -25,6 +25,6 @@ export function dockerTools(env: NodeJS.ProcessEnv = process.env, labels?: Recor
     client,
     jobs: volumeJobs(client, labels),
     labels: labels ?? { 'wharf.managed': '1' },
-    image: async (engine, onProgress) => resolveImage(await client(), configuredImage(engine, env), onProgress),
+    image: async (engine, onProgress) => resolveImage(await client(), configuredImage(engine, env), onProgress, IMAGE_SETTINGS[engine]),
   };
 }

@@ -30,10 +30,10 @@ export function configuredImage(engine: DatabaseEngine, env: NodeJS.ProcessEnv =
 export type PullProgress = (line: string) => void;
 
 /** The image as an artifact (tag + image ID); pulled first when the engine does not have it. */
-export async function resolveImage(docker: Docker, ref: string, onProgress: PullProgress = () => {}): Promise<Extract<ArtifactRef, { kind: 'image' }>> {
+export async function resolveImage(docker: Docker, ref: string, onProgress: PullProgress = () => {}, setting?: string): Promise<Extract<ArtifactRef, { kind: 'image' }>> {
   const local = await inspectImage(docker, ref);
   if (local) return { kind: 'image', image: ref, digest: local };
-  await pull(docker, ref, onProgress);
+  await pull(docker, ref, onProgress, setting);
   const pulled = await inspectImage(docker, ref);
   if (!pulled) throw new WharfError('RUNTIME_ERROR', `the image ${ref} is still missing after pulling it`, { hint: `Check \`docker image ls ${ref}\` on the engine.` });
   return { kind: 'image', image: ref, digest: pulled };
@@ -48,8 +48,9 @@ async function inspectImage(docker: Docker, ref: string): Promise<string | null>
   }
 }
 
-async function pull(docker: Docker, ref: string, onProgress: PullProgress): Promise<void> {
-  const hint = `The engine could not pull ${ref}: load it there (\`docker load\`, or build it) or point the setting of this engine (${Object.values(IMAGE_SETTINGS).join(', ')}) at an image the engine has.`;
+async function pull(docker: Docker, ref: string, onProgress: PullProgress, setting?: string): Promise<void> {
+  const which = setting ?? Object.values(IMAGE_SETTINGS).join(' / ');
+  const hint = `No registry gave the engine ${ref}: load the image there (\`docker load\`, or build it) or set ${which} to an image the engine has.`;
   try {
     const stream = await docker.pull(ref);
     await new Promise<void>((resolve, reject) =>
