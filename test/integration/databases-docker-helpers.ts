@@ -9,7 +9,7 @@ import { dockerTools, type DockerTools } from '../../src/server/databases/docker
 import { IMAGE_SETTINGS } from '../../src/server/databases/docker/images.js';
 import { demux, volumeName } from '../../src/server/databases/docker/volume-jobs.js';
 import { removeReplicaContainer, startReplicaContainer } from '../../src/server/databases/docker/replica-container.js';
-import { prepareServer, volumesOf } from '../../src/server/databases/server-replica.js';
+import { prepareServer, untilServing, volumesOf } from '../../src/server/databases/server-replica.js';
 import { waitForPort } from '../../src/server/databases/spec.js';
 import { freePort } from '../../src/server/ports.js';
 
@@ -106,24 +106,9 @@ export async function lab(): Promise<Lab> {
       const logs = async () => demux((await container.logs({ stdout: true, stderr: true })) as unknown as Buffer);
       try {
         await waitForPort(spec.port, 60_000, async () => ((await container.inspect()).State.Running ? null : `exited: ${await logs()}`));
-        if (provider.ready) {
-          const deadline = Date.now() + 120_000;
-          while (!(await provider.ready(spec))) {
-            if (Date.now() > deadline) throw new Error('not ready within 120 s');
-            await new Promise((r) => setTimeout(r, 250));
-          }
-        }
-        const deadline = Date.now() + 60_000;
-        for (;;) {
-          try {
-            await provider.bootstrap(spec);
-            break;
-          } catch (error) {
-            // The published port accepts before the server inside does (docker-proxy).
-            if (Date.now() > deadline) throw error;
-            await new Promise((r) => setTimeout(r, 300));
-          }
-        }
+        // As the manager does: the published port opens before the server inside answers.
+        await untilServing(provider, spec);
+        await provider.bootstrap(spec);
       } catch (error) {
         throw new Error(`${(error as Error).message}\n--- server log ---\n${await logs()}`);
       }

@@ -9,7 +9,7 @@ import type { OffsiteCopies } from './offsite/offsite-copies.js';
 import { freeDatabasePort, providerFor, waitForPort } from './spec.js';
 import { databaseRuntime } from './docker/runtime-choice.js';
 import { readRuntime, writeRuntime } from './runtime-marker.js';
-import { prepareServer, volumesOf } from './server-replica.js';
+import { prepareServer, untilServing, volumesOf } from './server-replica.js';
 
 const EXTENSION: Record<string, string> = { postgres: 'dump', redis: 'rdb', mysql: 'sql', mongo: 'archive.gz' };
 
@@ -223,5 +223,6 @@ export class BackupService {
       const now = (await ctx.runtime.list()).find((s) => s.replicaId === spec.id);
       return !now || now.state === 'crashed' || now.state === 'exited' ? (now?.lastReason ?? 'gone') : null;
     });
+    await untilServing(provider, spec);
   }
 }

@@ -10,7 +10,7 @@ import { freeDatabasePort, providerFor, specOf, waitForPort, type Providers } fr
 import { dockerTools, installationLabels, type DockerTools } from './docker/docker-tools.js';
 import { databaseRuntime } from './docker/runtime-choice.js';
 import { writeRuntime } from './runtime-marker.js';
-import { prepareServer, volumesOf } from './server-replica.js';
+import { prepareServer, untilServing, volumesOf } from './server-replica.js';
 
 /** Where a database server's log goes: beside the service's other logs. */
 export function databaseLogFile(logsDir: string, instanceId: string, databaseId: string): string {
@@ -115,6 +115,7 @@ export class DatabaseManager {
       const now = (await runtime.list()).find((s) => s.replicaId === record.id);
       return !now || now.state === 'crashed' || now.state === 'lost' ? (now?.lastReason ?? 'its supervisor is gone') : null;
     });
+    await untilServing(provider, spec);
     if (provider.ready) {
       const deadline = Date.now() + 10 * 60_000;
       while (!(await provider.ready(spec))) {

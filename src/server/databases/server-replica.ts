@@ -82,3 +82,21 @@ export async function prepareServer(input: ServerReplicaInput): Promise<ReplicaS
 export function volumesOf(provider: DatabaseProvider, spec: DatabaseSpec): string[] {
   return spec.runtime === 'docker' && provider.container ? provider.container(spec).volumes.map((v) => v.name) : [];
 }
+
+/**
+ * On the docker runtime the published port accepts connections before the server inside does
+ * (the engine's proxy answers for it), so an open port proves nothing: wait until the engine
+ * itself answers — ready() where the provider has it, else a content query (the credentials
+ * are in place from the first start: the prepare step wrote them). A no-op for processes.
+ */
+export async function untilServing(provider: DatabaseProvider, spec: DatabaseSpec, timeoutMs = 120_000): Promise<void> {
+  if (spec.runtime !== 'docker') return;
+  const probe = provider.ready ? () => provider.ready!(spec) : () => provider.inspect(spec).then(() => true, () => false);
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) {
+      throw new WharfError('RUNTIME_ERROR', `${spec.name} did not answer within ${timeoutMs / 1000} s of its port opening`, { hint: 'See `wharf logs -s <database>`.' });
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
