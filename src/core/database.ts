@@ -1,7 +1,9 @@
 // The seam between Wharf and a database engine on one runtime. A provider knows how to
 // initialise, run, wire, back up and restore one engine; the control plane supervises the
 // server process like any replica and keeps the records. Postgres, Redis, MySQL/MariaDB and
-// MongoDB on the process runtime today; official images on the Docker runtime later.
+// MongoDB, as processes (the process runtime) or as containers from images (the docker runtime).
+
+import type { RuntimeName } from './artifact.js';
 
 export const DATABASE_ENGINES = ['postgres', 'redis', 'mysql', 'mongo'] as const;
 export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
@@ -19,6 +21,40 @@ export interface DatabaseSpec {
   port: number;
   /** Generated once (random) and stored encrypted; the provider decides the keys. */
   credentials: Record<string, string>;
+  /**
+   * Where the server runs; absent means the process runtime. On docker, `port` is the port
+   * published on 127.0.0.1 (host-side tools use it as on the process runtime), the data lives in
+   * the volumes of `container()`, and services on the private network reach it by `name`.
+   */
+  runtime?: RuntimeName;
+}
+
+/** A volume of a database container: `wharf-vol-<name>` on the engine, mounted at mountPath. */
+export interface DatabaseVolume {
+  name: string;
+  mountPath: string;
+}
+
+/** A command run in a one-shot container of the server's image, with its volumes mounted. */
+export interface ContainerStep {
+  command: string[];
+  env: Record<string, string>;
+}
+
+/** How to run the server as a container (the docker runtime). */
+export interface DatabaseContainer {
+  /** The configured image reference (e.g. `postgres:15`); resolved to its image ID before use. */
+  image: string;
+  /** A user every supported image has (postgres, redis, mysql, mongodb): the server and its steps run as it. */
+  user: string;
+  /** The port the engine listens on inside its network. */
+  port: number;
+  /** The data volume first. */
+  volumes: DatabaseVolume[];
+  /** Run before every start (initdb, config files inside the volume); idempotent. */
+  prepare: ContainerStep | null;
+  command: string[];
+  env: Record<string, string>;
 }
 
 /** How to run the server in the foreground, as a supervised process. */
@@ -58,6 +94,8 @@ export interface DatabaseProvider {
   /** Initialises an empty data dir (initdb, config files); a no-op on an initialised one. */
   prepare(spec: DatabaseSpec): Promise<void>;
   serverCommand(spec: DatabaseSpec): ServerCommand;
+  /** The server as a container, for the docker runtime. Optional: without it the engine is process-only. */
+  container?(spec: DatabaseSpec): DatabaseContainer;
   /** Accepts clients for real (a Postgres replaying WAL listens before it does). Optional. */
   ready?(spec: DatabaseSpec): Promise<boolean>;
   /** Once the server accepts connections: users, roles, databases, grants. Idempotent. */

@@ -96,6 +96,11 @@ export interface ReplicaSpec {
   logFile: string;
   /** Secret values to redact from the replica's log lines (never written anywhere in clear). */
   secretValues?: Array<{ key: string; value: string }>;
+  /**
+   * Containers only: `port` also published on the host at hostIp:hostPort (a database server on
+   * 127.0.0.1, so host-side tools and process apps reach it as on the process runtime).
+   */
+  publish?: { hostIp: string; hostPort: number };
 }
 
 export type ReplicaState =

@@ -2,13 +2,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseSpec } from '../../core/database.js';
 import { WharfError } from '../../core/errors.js';
-import type { ReplicaSpec } from '../../core/runtime.js';
-import { baseEnvironment } from '../deploy/platform-variables.js';
 import type { BackupKind, BackupRecord, DatabaseRecord } from '../store/databases.js';
 import type { InstanceContext } from '../store/projects.js';
 import type { DatabaseManager } from './manager.js';
 import type { OffsiteCopies } from './offsite/offsite-copies.js';
 import { freeDatabasePort, providerFor, waitForPort } from './spec.js';
+import { databaseRuntime } from './docker/runtime-choice.js';
+import { readRuntime, writeRuntime } from './runtime-marker.js';
+import { prepareServer, untilServing, volumesOf } from './server-replica.js';
 
 const EXTENSION: Record<string, string> = { postgres: 'dump', redis: 'rdb', mysql: 'sql', mongo: 'archive.gz' };
 
@@ -93,12 +94,11 @@ export class BackupService {
     const provider = providerFor(this.manager.providers, backup.engine);
     const scratchId = `verify_${backup.id.slice(4)}`;
     const dataDir = path.join(ctx.options.paths.data, scratchId);
-    const spec: DatabaseSpec = { id: scratchId, engine: backup.engine, name: backup.databaseName, dataDir, port: await freeDatabasePort(this.store, ctx.options.privatePorts), credentials: provider.newCredentials(backup.databaseName) };
+    const spec: DatabaseSpec = { id: scratchId, engine: backup.engine, name: backup.databaseName, dataDir, port: await freeDatabasePort(this.store, ctx.options.privatePorts), credentials: provider.newCredentials(backup.databaseName), runtime: databaseRuntime() };
     try {
       this.checkRestorable(backup, backup.engine);
       const file = await this.fileOf(backup);
       await mkdir(dataDir, { recursive: true, mode: 0o700 });
-      await provider.prepare(spec);
       await this.runScratch(spec);
       await provider.bootstrap(spec);
       await provider.restore(spec, file);
@@ -112,6 +112,7 @@ export class BackupService {
     } finally {
       await ctx.runtime.stop(scratchId, { graceMs: 30_000 }).catch(() => undefined);
       await ctx.runtime.remove(scratchId).catch(() => undefined);
+      await this.manager.docker.jobs.removeVolumes(volumesOf(provider, spec)).catch(() => undefined);
       await rm(dataDir, { recursive: true, force: true });
     }
   }
@@ -176,6 +177,7 @@ export class BackupService {
     const created = store.databases.create({ id, instanceId: target.instance.id, engine: record.engine, port: await freeDatabasePort(store, options.privatePorts), dataDir: path.join(options.paths.data, id), credentials: record.credentials, backupSchedule: null, verifySchedule: record.verifySchedule });
     try {
       await mkdir(created.dataDir, { recursive: true, mode: 0o700 });
+      writeRuntime(created.dataDir, readRuntime(record.dataDir));
       // What was written up to now must be in the archive before replaying to a recent time.
       await provider.pitr.archiveNow?.(this.manager.spec(record));
       await provider.pitr.prepareRecovery(this.manager.spec(record), base.path, this.manager.spec(created), time);
@@ -206,28 +208,21 @@ export class BackupService {
   private async runScratch(spec: DatabaseSpec): Promise<void> {
     const { ctx } = this.manager;
     const provider = providerFor(this.manager.providers, spec.engine);
-    const command = provider.serverCommand(spec);
-    const replica: ReplicaSpec = {
-      replicaId: spec.id,
-      role: 'database',
-      deploymentId: null,
+    // No network: a scratch server is reached only by Wharf, on 127.0.0.1.
+    const replica = await prepareServer({
+      provider,
+      spec,
+      docker: this.manager.docker,
       serviceInstanceId: 'verification',
-      artifact: { kind: 'release', releaseDir: command.cwd },
-      // The server runs in its own data folder as its own user (the provider's argv drops to it).
-      inPlace: true,
-      command: command.argv,
-      env: { ...baseEnvironment(), ...command.env },
-      port: null,
       restart: { policy: 'NEVER', maxRetries: 0 },
-      liveness: null,
       stopGraceMs: 30_000,
       logFile: path.join(ctx.options.paths.logs, 'verification', `${spec.id}.log`),
-      secretValues: Object.entries(spec.credentials).map(([key, value]) => ({ key, value })),
-    };
+    });
     await ctx.runtime.start(replica);
     await waitForPort(spec.port, 60_000, async () => {
       const now = (await ctx.runtime.list()).find((s) => s.replicaId === spec.id);
       return !now || now.state === 'crashed' || now.state === 'exited' ? (now?.lastReason ?? 'gone') : null;
     });
+    await untilServing(provider, spec);
   }
 }

@@ -2,12 +2,15 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatabaseEngine, DatabaseSpec } from '../../core/database.js';
 import { WharfError } from '../../core/errors.js';
-import type { ReplicaSpec } from '../../core/runtime.js';
 import type { DeployContext } from '../deploy/context.js';
-import { baseEnvironment } from '../deploy/platform-variables.js';
+import { placementOf } from '../deploy/placement.js';
 import type { DatabaseRecord } from '../store/databases.js';
 import type { InstanceContext } from '../store/projects.js';
 import { freeDatabasePort, providerFor, specOf, waitForPort, type Providers } from './spec.js';
+import { dockerTools, installationLabels, type DockerTools } from './docker/docker-tools.js';
+import { databaseRuntime } from './docker/runtime-choice.js';
+import { writeRuntime } from './runtime-marker.js';
+import { prepareServer, untilServing, volumesOf } from './server-replica.js';
 
 /** Where a database server's log goes: beside the service's other logs. */
 export function databaseLogFile(logsDir: string, instanceId: string, databaseId: string): string {
@@ -18,14 +21,17 @@ export function databaseLogFile(logsDir: string, instanceId: string, databaseId:
 export const DEFAULT_VERIFY_SCHEDULE = '0 3 * * 0';
 
 /**
- * Managed databases on the process runtime: each is a service of kind `database` whose
- * server runs under a supervisor like any replica (restart policy ALWAYS), with its data in
- * WHARF_HOME/data/<id>. Provisioning, supervision and the variables services reference.
+ * Managed databases: each is a service of kind `database` whose server runs under the runtime
+ * like any replica (restart policy ALWAYS): a process with its data in WHARF_HOME/data/<id>, or
+ * a container with its data in a named volume (server-replica.ts). Provisioning, supervision
+ * and the variables services reference.
  */
 export class DatabaseManager {
   constructor(
     readonly ctx: DeployContext,
     readonly providers: Providers,
+    /** The engine, for databases on the docker runtime (dockerode is loaded only when one is used). */
+    readonly docker: DockerTools = dockerTools(process.env, installationLabels(ctx.options.paths.home)),
   ) {}
 
   spec(record: DatabaseRecord): DatabaseSpec {
@@ -69,6 +75,9 @@ export class DatabaseManager {
       verifySchedule: DEFAULT_VERIFY_SCHEDULE,
     });
     try {
+      // Chosen once: the database stays where its data is.
+      await mkdir(record.dataDir, { recursive: true, mode: 0o700 });
+      writeRuntime(record.dataDir, databaseRuntime());
       await this.start(record);
       store.databases.setStatus(record.id, 'READY');
       store.events.emit({ projectId: ctx.project.id, environmentId: ctx.environment.id, serviceId: ctx.service.id, kind: 'database.provisioned', severity: 'info', message: `${ctx.service.name} (${ctx.environment.name}): ${engine} database ready` });
@@ -85,34 +94,28 @@ export class DatabaseManager {
     const provider = providerFor(this.providers, record.engine);
     const spec = this.spec(record);
     await mkdir(spec.dataDir, { recursive: true, mode: 0o700 });
-    await provider.prepare(spec);
-    const command = provider.serverCommand(spec);
-    const replica: ReplicaSpec = {
-      replicaId: record.id,
-      role: 'database',
-      deploymentId: null,
-      serviceInstanceId: record.instanceId,
-      artifact: { kind: 'release', releaseDir: command.cwd },
-      // The server runs in its own data folder as its own user (the provider's argv drops to it).
-      inPlace: true,
-      command: command.argv,
-      env: { ...baseEnvironment(), ...command.env },
-      port: null,
-      restart: { policy: 'ALWAYS', maxRetries: 0 },
-      liveness: null,
-      stopGraceMs: 60_000,
-      logFile: databaseLogFile(options.paths.logs, record.instanceId, record.id),
-      secretValues: Object.entries(spec.credentials).map(([key, value]) => ({ key, value })),
-    };
     const status = (await runtime.list()).find((s) => s.replicaId === record.id);
     if (!status || ['crashed', 'exited', 'stopped', 'lost'].includes(status.state)) {
       if (status) await runtime.remove(record.id);
+      // Prepared only when nothing runs on the data (a prepare step beside a live server would race it).
+      const replica = await prepareServer({
+        provider,
+        spec,
+        docker: this.docker,
+        serviceInstanceId: record.instanceId,
+        network: placementOf(this.ctx, record.instanceId).network,
+        restart: { policy: 'ALWAYS', maxRetries: 0 },
+        stopGraceMs: 60_000,
+        logFile: databaseLogFile(options.paths.logs, record.instanceId, record.id),
+        onProgress: (line) => this.ctx.logger.info({ databaseId: record.id }, `pulling ${spec.engine} image: ${line}`),
+      });
       await runtime.start(replica);
     }
     await waitForPort(spec.port, 60_000, async () => {
       const now = (await runtime.list()).find((s) => s.replicaId === record.id);
       return !now || now.state === 'crashed' || now.state === 'lost' ? (now?.lastReason ?? 'its supervisor is gone') : null;
     });
+    await untilServing(provider, spec);
     if (provider.ready) {
       const deadline = Date.now() + 10 * 60_000;
       while (!(await provider.ready(spec))) {
@@ -147,8 +150,10 @@ export class DatabaseManager {
 
   /** Removes the server and its data: the caller has taken the final backup. */
   async destroy(record: DatabaseRecord): Promise<void> {
+    const volumes = volumesOf(providerFor(this.providers, record.engine), this.spec(record));
     await this.stop(record);
     this.ctx.store.databases.delete(record.id);
+    await this.docker.jobs.removeVolumes(volumes);
     await rm(record.dataDir, { recursive: true, force: true });
   }
 

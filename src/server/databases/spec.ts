@@ -4,6 +4,7 @@ import type { DatabaseEngine, DatabaseProvider, DatabaseSpec } from '../../core/
 import { WharfError } from '../../core/errors.js';
 import type { DatabaseRecord } from '../store/databases.js';
 import type { Store } from '../store/store.js';
+import { readRuntime } from './runtime-marker.js';
 
 // Small pieces the database manager shares: the spec of a record, the providers by engine,
 // and a free port for a new server.
@@ -12,7 +13,7 @@ export type Providers = Partial<Record<DatabaseEngine, DatabaseProvider>>;
 
 export function specOf(store: Store, record: DatabaseRecord): DatabaseSpec {
   const service = store.projects.describeInstance(record.instanceId).service;
-  return { id: record.id, engine: record.engine, name: service.name, dataDir: record.dataDir, port: record.port, credentials: record.credentials };
+  return { id: record.id, engine: record.engine, name: service.name, dataDir: record.dataDir, port: record.port, credentials: record.credentials, runtime: readRuntime(record.dataDir) };
 }
 
 export function providerFor(providers: Providers, engine: DatabaseEngine): DatabaseProvider {

@@ -18,3 +18,12 @@ export function mongoBinaries(binDir?: string): MongoBinaries {
     restore: requireBinary(['mongorestore'], binDir, MONGO_INSTALL_HINT),
   };
 }
+
+/** The shell and the database tools: all the host needs when the server is an image's. */
+export function mongoClientBinaries(binDir?: string): Omit<MongoBinaries, 'server'> {
+  return {
+    shell: requireBinary(['mongosh'], binDir, MONGO_INSTALL_HINT),
+    dump: requireBinary(['mongodump'], binDir, MONGO_INSTALL_HINT),
+    restore: requireBinary(['mongorestore'], binDir, MONGO_INSTALL_HINT),
+  };
+}

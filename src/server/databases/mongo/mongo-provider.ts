@@ -4,9 +4,12 @@ import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, Data
 import { WharfError } from '../../../core/errors.js';
 import { generateSecret } from '../../variables/generate.js';
 import { fileDigest, runTool, toolEnv, withPrivateDir, writePrivateFile } from '../tools.js';
-import { mongoBinaries } from './mongo-binaries.js';
+import { mongoBinaries, mongoClientBinaries } from './mongo-binaries.js';
+import { databaseRuntime } from '../docker/runtime-choice.js';
 import { mongoConfigFile, mongoDbPath, mongodConfig, toolsConfig } from './mongo-config.js';
 import { authenticated, mongoAccount, mongoScript } from './mongo-shell.js';
+import type { DockerTools } from '../docker/docker-tools.js';
+import { MONGO_CONTAINER_PORT, mongoContainer } from './container.js';
 
 // MongoDB from MongoDB's own packages (mongod, mongosh, the database tools); Debian does not
 // ship it. One root user (Railway's MONGO_INITDB_ROOT_USERNAME=mongo) created by bootstrap via
@@ -17,11 +20,15 @@ import { authenticated, mongoAccount, mongoScript } from './mongo-shell.js';
 const ROOT_USER = 'mongo';
 const SYSTEM_DBS = ['admin', 'config', 'local'];
 
-export function createMongoProvider(opts: { binDir?: string } = {}): DatabaseProvider {
+export function createMongoProvider(opts: { binDir?: string; docker?: DockerTools } = {}): DatabaseProvider {
   const bins = () => mongoBinaries(opts.binDir);
-  const url = (spec: DatabaseSpec) => {
+  const tools = () => mongoClientBinaries(opts.binDir);
+  /** Services reach it by name on the private network (docker), else on 127.0.0.1; host tools always on 127.0.0.1. */
+  const hostPort = (spec: DatabaseSpec): [string, number] => (spec.runtime === 'docker' ? [spec.name, MONGO_CONTAINER_PORT] : ['127.0.0.1', spec.port]);
+  const url = (spec: DatabaseSpec, where: 'private' | 'public' = 'public') => {
     const { user, password } = mongoAccount(spec);
-    return `mongodb://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${spec.port}`;
+    const [host, port] = where === 'public' ? ['127.0.0.1', spec.port] : hostPort(spec);
+    return `mongodb://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}`;
   };
   /** For the database tools: the URI (with the password) in a 0600 --config file, never argv. */
   const withToolsConfig = <T>(spec: DatabaseSpec, fn: (configArg: string) => Promise<T>) =>
@@ -39,7 +46,8 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
     engine: 'mongo',
 
     async check() {
-      bins();
+      if (databaseRuntime() === 'docker') tools();
+      else bins();
     },
 
     newCredentials() {
@@ -57,11 +65,13 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
       return { argv: [bins().server, '--config', mongoConfigFile(spec.dataDir)], env: toolEnv(), cwd: spec.dataDir };
     },
 
+    container: (spec) => mongoContainer(spec),
+
     async bootstrap(spec) {
       // Authenticate if the user exists; otherwise create it (allowed once, through the
       // localhost exception, while the server has no users at all).
       await mongoScript(
-        bins().shell,
+        tools().shell,
         spec,
         `(() => {
   const admin = db.getSiblingDB('admin');
@@ -83,10 +93,10 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
     variables(spec) {
       const { user, password } = mongoAccount(spec);
       return {
-        MONGO_URL: url(spec),
+        MONGO_URL: url(spec, 'private'),
         MONGO_PUBLIC_URL: url(spec),
-        MONGOHOST: '127.0.0.1',
-        MONGOPORT: String(spec.port),
+        MONGOHOST: hostPort(spec)[0],
+        MONGOPORT: String(hostPort(spec)[1]),
         MONGOUSER: user,
         MONGOPASSWORD: password,
         MONGO_INITDB_ROOT_USERNAME: user,
@@ -100,13 +110,13 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
 
     property(spec, property) {
       const { user, password } = mongoAccount(spec);
-      const values: Record<string, string> = { connectionString: url(spec), host: '127.0.0.1', port: String(spec.port), user, password };
+      const values: Record<string, string> = { connectionString: url(spec, 'private'), host: hostPort(spec)[0], port: String(hostPort(spec)[1]), user, password };
       return values[property] ?? null;
     },
 
     async backup(spec, file): Promise<BackupResult> {
       const started = Date.now();
-      const { dump } = bins();
+      const { dump } = tools();
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const partial = `${file}.partial`;
       fs.rmSync(partial, { force: true });
@@ -124,7 +134,7 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
     },
 
     async restore(spec, file) {
-      const { shell, restore } = bins();
+      const { shell, restore } = tools();
       if (!fs.existsSync(file)) throw new WharfError('NOT_FOUND', `The backup file ${file} does not exist`);
       // Collections created after the backup must go too: drop every user database first.
       await mongoScript(
@@ -149,7 +159,7 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
 
     async inspect(spec): Promise<ContentSummary> {
       return mongoScript<ContentSummary>(
-        bins().shell,
+        tools().shell,
         spec,
         authenticated(`
   const summary = {};
@@ -169,7 +179,7 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
     async stats(spec, timeoutMs): Promise<DatabaseStats> {
       // connections.current counts this mongosh too; the size is data + indexes of the user databases.
       return mongoScript<DatabaseStats>(
-        bins().shell,
+        tools().shell,
         spec,
         authenticated(`
   let sizeBytes = 0;
@@ -191,7 +201,7 @@ export function createMongoProvider(opts: { binDir?: string } = {}): DatabasePro
       // from the environment at start (--eval runs first, --shell stays interactive).
       return {
         argv: [
-          bins().shell,
+          tools().shell,
           '--norc',
           '--host',
           '127.0.0.1',

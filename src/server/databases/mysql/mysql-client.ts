@@ -42,7 +42,9 @@ export async function asRoot(
   const password = options.password === undefined ? mysqlCredentials(spec).rootPassword : options.password;
   return withPrivateDir(spec.dataDir, async (dir) => {
     const optionFile = path.join(dir, 'root.cnf');
-    writePrivateFile(optionFile, clientOptions({ user: 'root', password, socket: mysqlSocket(spec.dataDir), ...(options.database !== undefined ? { database: options.database } : {}) }));
+    // A container's socket is not on the host: there root comes in through the published port.
+    const via = spec.runtime === 'docker' ? { port: spec.port } : { socket: mysqlSocket(spec.dataDir) };
+    writePrivateFile(optionFile, clientOptions({ user: 'root', password, ...via, ...(options.database !== undefined ? { database: options.database } : {}) }));
     let stdinFile = options.stdinFile;
     if (options.stdinText !== undefined) {
       stdinFile = path.join(dir, 'input.sql');

@@ -3,10 +3,13 @@ import path from 'node:path';
 import type { BackupResult, ContentSummary, DatabaseProvider, DatabaseSpec, DatabaseStats, ServerCommand } from '../../../core/database.js';
 import { WharfError } from '../../../core/errors.js';
 import { generateSecret } from '../../variables/generate.js';
-import { mysqlBinaries } from './mysql-binaries.js';
+import { MYSQL_INSTALL_HINT, mysqlBinaries } from './mysql-binaries.js';
+import { databaseRuntime } from '../docker/runtime-choice.js';
 import { accessDenied, asRoot, mysqlCredentials, rootQuery, sqlFailure } from './mysql-client.js';
 import { clientOptions, databaseNameFor, mysqlConfigFile, mysqlDataDir, mysqlTmpDir, serverConfig, sqlIdent, sqlString } from './mysql-config.js';
-import { fileDigest, runTool, runningAsRoot, toolEnv, writePrivateFile } from '../tools.js';
+import { fileDigest, requireBinary, runTool, runningAsRoot, toolEnv, writePrivateFile } from '../tools.js';
+import type { DockerTools } from '../docker/docker-tools.js';
+import { MYSQL_CONTAINER_PORT, mysqlContainer } from './container.js';
 
 // MariaDB (or MySQL) from the system's binaries. One server per database: root (socket and
 // loopback, with a password) administers it; services get an app user with every privilege on
@@ -24,11 +27,16 @@ const userArgs = () => (runningAsRoot() ? ['--user=root'] : []);
 /** Batch mode escapes \t \n \0 and \\ in values. */
 const unescapeBatch = (value: string) => value.replace(/\\([tn0\\])/g, (_, c: string) => ({ t: '\t', n: '\n', '0': '\0', '\\': '\\' })[c]!);
 
-export function createMysqlProvider(opts: { binDir?: string } = {}): DatabaseProvider {
+export function createMysqlProvider(opts: { binDir?: string; docker?: DockerTools } = {}): DatabaseProvider {
   const bins = () => mysqlBinaries(opts.binDir);
-  const url = (spec: DatabaseSpec) => {
+  /** The client and dump tools: all the host needs when the server is an image's. */
+  const tools = () => ({ client: requireBinary(['mariadb', 'mysql'], opts.binDir, MYSQL_INSTALL_HINT), dump: requireBinary(['mariadb-dump', 'mysqldump'], opts.binDir, MYSQL_INSTALL_HINT) });
+  /** Services reach it by name on the private network (docker), else on 127.0.0.1; host tools always on 127.0.0.1. */
+  const hostPort = (spec: DatabaseSpec): [string, number] => (spec.runtime === 'docker' ? [spec.name, MYSQL_CONTAINER_PORT] : ['127.0.0.1', spec.port]);
+  const url = (spec: DatabaseSpec, where: 'private' | 'public' = 'private') => {
     const c = mysqlCredentials(spec);
-    return `mysql://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@127.0.0.1:${spec.port}/${encodeURIComponent(c.database)}`;
+    const [host, port] = where === 'public' ? ['127.0.0.1', spec.port] : hostPort(spec);
+    return `mysql://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${host}:${port}/${encodeURIComponent(c.database)}`;
   };
 
   const initialise = async (spec: DatabaseSpec) => {
@@ -55,7 +63,8 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
     engine: 'mysql',
 
     async check() {
-      bins();
+      if (databaseRuntime() === 'docker') tools();
+      else bins();
     },
 
     newCredentials(name) {
@@ -79,8 +88,12 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
       return { argv: [bins().server, `--defaults-file=${mysqlConfigFile(spec.dataDir)}`, ...userArgs()], env: toolEnv(), cwd: spec.dataDir };
     },
 
+    container: (spec) => mysqlContainer(spec),
+
     async bootstrap(spec) {
-      const { client } = bins();
+      const { client } = tools();
+      // In a container root is root@'%' (see container.ts); on the host it stays on loopback.
+      const roots = spec.runtime === 'docker' ? [...LOOPBACK_ROOTS, '%'] : LOOPBACK_ROOTS;
       const c = mysqlCredentials(spec);
       // The stored root password, or none on a fresh install.
       let rootPassword: string | null = c.rootPassword;
@@ -102,10 +115,10 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
       const statements: string[] = [];
       for (const [user = '', host = ''] of accounts.map((row) => row.map(unescapeBatch))) {
         // Root stays on loopback only, with the password; anonymous accounts and root@<hostname> go.
-        if (user === 'root' && LOOPBACK_ROOTS.includes(host)) statements.push(`ALTER USER ${account(user, host)} IDENTIFIED BY ${sqlString(c.rootPassword)};`);
+        if (user === 'root' && roots.includes(host)) statements.push(`ALTER USER ${account(user, host)} IDENTIFIED BY ${sqlString(c.rootPassword)};`);
         else statements.push(`DROP USER ${account(user, host)};`);
       }
-      const root = account('root', '127.0.0.1');
+      const root = account('root', spec.runtime === 'docker' ? '%' : '127.0.0.1');
       const app = account(c.user, '%');
       statements.push(
         `CREATE USER IF NOT EXISTS ${root} IDENTIFIED BY ${sqlString(c.rootPassword)};`,
@@ -123,9 +136,9 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
       const c = mysqlCredentials(spec);
       return {
         MYSQL_URL: url(spec),
-        MYSQL_PUBLIC_URL: url(spec),
-        MYSQLHOST: '127.0.0.1',
-        MYSQLPORT: String(spec.port),
+        MYSQL_PUBLIC_URL: url(spec, 'public'),
+        MYSQLHOST: hostPort(spec)[0],
+        MYSQLPORT: String(hostPort(spec)[1]),
         MYSQLUSER: c.user,
         MYSQLPASSWORD: c.password,
         MYSQLDATABASE: c.database,
@@ -143,8 +156,8 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
       const c = mysqlCredentials(spec);
       const values: Record<string, string> = {
         connectionString: url(spec),
-        host: '127.0.0.1',
-        port: String(spec.port),
+        host: hostPort(spec)[0],
+        port: String(hostPort(spec)[1]),
         user: c.user,
         password: c.password,
         database: c.database,
@@ -154,7 +167,7 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
 
     async backup(spec, file): Promise<BackupResult> {
       const started = Date.now();
-      const { dump } = bins();
+      const { dump } = tools();
       const c = mysqlCredentials(spec);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const partial = `${file}.partial`;
@@ -173,7 +186,7 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
     },
 
     async restore(spec, file) {
-      const { client } = bins();
+      const { client } = tools();
       const c = mysqlCredentials(spec);
       if (!fs.existsSync(file)) throw new WharfError('NOT_FOUND', `The backup file ${file} does not exist`);
       const db = sqlIdent(c.database);
@@ -191,7 +204,7 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
     },
 
     async inspect(spec): Promise<ContentSummary> {
-      const { client } = bins();
+      const { client } = tools();
       const c = mysqlCredentials(spec);
       const tables = (
         await rootQuery(
@@ -212,7 +225,7 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
     },
 
     async stats(spec, timeoutMs): Promise<DatabaseStats> {
-      const { client } = bins();
+      const { client } = tools();
       const c = mysqlCredentials(spec);
       // Threads_connected counts this root client too; the size is InnoDB's (or Aria's) data + index length.
       const rows = await rootQuery(
@@ -236,7 +249,7 @@ export function createMysqlProvider(opts: { binDir?: string } = {}): DatabasePro
       const c = mysqlCredentials(spec);
       const optionFile = path.join(spec.dataDir, 'connect.cnf');
       writePrivateFile(optionFile, clientOptions({ user: c.user, password: c.password, port: spec.port, database: c.database }));
-      return { argv: [bins().client, `--defaults-extra-file=${optionFile}`], env: {} };
+      return { argv: [tools().client, `--defaults-extra-file=${optionFile}`], env: {} };
     },
   };
 }

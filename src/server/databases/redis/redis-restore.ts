@@ -10,7 +10,8 @@ import { redisCommand, redisCommandWithSecret, redisInfo, type RedisTarget } fro
 
 // Restoring an RDB file into a RUNNING Redis without touching its files or restarting it:
 //   1. a scratch redis-server (loopback, free port, random password, no persistence) loads the
-//      backup as its dump.rdb;
+//      backup as its dump.rdb (on the docker runtime: a container in the live one's network
+//      namespace, so its loopback is the live server's);
 //   2. the live server becomes its replica (CONFIG SET masterauth via stdin, REPLICAOF): a full
 //      sync replaces every key in every db, TTLs and types included, and refuses client writes
 //      while it runs (replicas are read-only);
@@ -21,11 +22,11 @@ import { redisCommand, redisCommandWithSecret, redisInfo, type RedisTarget } fro
 const POLL_MS = 50;
 
 /** Polls `probe` (its errors are retried) until it gives a value; `guard` throws to give up at once. */
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>, guard: () => void = () => {}): Promise<T> {
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>, guard: () => void | Promise<void> = () => {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown = null;
   for (;;) {
-    guard();
+    await guard();
     try {
       const value = await probe();
       if (value !== null) return value;
@@ -65,6 +66,19 @@ async function stopScratchServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** The server that holds the backup while the live server syncs from it. */
+export interface ScratchServer {
+  /** Where the live server reaches it (REPLICAOF host port). */
+  host: string;
+  port: number;
+  password: string;
+  /** Throws once the scratch server has died (it could not load the file). */
+  alive(): void | Promise<void>;
+  /** Answers PONG when it has loaded the backup (null: it cannot be asked directly; the sync waits for it). */
+  loaded: (() => Promise<boolean>) | null;
+  stop(): Promise<void>;
+}
+
 export interface RedisRestoreInput {
   server: string;
   live: RedisTarget;
@@ -72,13 +86,17 @@ export interface RedisRestoreInput {
   dataDir: string;
   backupFile: string;
   timeoutMs?: number;
+  /** Another scratch server than a process beside the live one (the docker runtime's). */
+  scratch?: (backupFile: string) => Promise<ScratchServer>;
 }
 
-export async function restoreRdbIntoLiveServer(input: RedisRestoreInput): Promise<void> {
-  const timeoutMs = input.timeoutMs ?? 30 * 60_000;
-  if (!fs.existsSync(input.backupFile)) {
-    throw new WharfError('NOT_FOUND', `The backup file ${input.backupFile} does not exist`);
-  }
+const loadFailed = (log: string) =>
+  new WharfError('RUNTIME_ERROR', `The backup could not be loaded: ${log.trim().split('\n').slice(-3).join(' | ')}`, {
+    hint: 'Is the file an RDB snapshot from wharf db backup, written by this Redis version or an older one?',
+  });
+
+/** A redis-server process on a free loopback port, in a 0700 folder beside the live data. */
+async function processScratch(input: RedisRestoreInput): Promise<ScratchServer> {
   const scratchDir = fs.mkdtempSync(path.join(input.dataDir, 'restore-'));
   fs.chmodSync(scratchDir, 0o700);
   const scratchPassword = randomBytes(24).toString('hex');
@@ -87,21 +105,37 @@ export async function restoreRdbIntoLiveServer(input: RedisRestoreInput): Promis
   const conf = path.join(scratchDir, 'scratch.conf');
   writePrivateFile(conf, redisConfig({ port, password: scratchPassword, dir: scratchDir, persistent: false }));
   const scratch = startScratchServer(input.server, conf, scratchDir);
-  const scratchTarget: RedisTarget = { cli: input.live.cli, port, password: scratchPassword, workDir: scratchDir };
+  const target: RedisTarget = { cli: input.live.cli, port, password: scratchPassword, workDir: scratchDir };
+  return {
+    host: '127.0.0.1',
+    port,
+    password: scratchPassword,
+    alive: () => {
+      if (scratch.child.exitCode !== null || scratch.child.signalCode !== null) throw loadFailed(scratch.log());
+    },
+    loaded: async () => (await redisCommand(target, ['PING'])) === 'PONG',
+    stop: async () => {
+      await stopScratchServer(scratch.child);
+      fs.rmSync(scratchDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function restoreRdbIntoLiveServer(input: RedisRestoreInput): Promise<void> {
+  const timeoutMs = input.timeoutMs ?? 30 * 60_000;
+  if (!fs.existsSync(input.backupFile)) {
+    throw new WharfError('NOT_FOUND', `The backup file ${input.backupFile} does not exist`);
+  }
+  const scratch = input.scratch ? await input.scratch(input.backupFile) : await processScratch(input);
   let replicating = false;
   try {
-    const alive = () => {
-      if (scratch.child.exitCode !== null || scratch.child.signalCode !== null) {
-        throw new WharfError('RUNTIME_ERROR', `The backup could not be loaded: ${scratch.log().trim().split('\n').slice(-3).join(' | ')}`, {
-          hint: 'Is the file an RDB snapshot from wharf db backup, written by this Redis version or an older one?',
-        });
-      }
-    };
-    await until('the backup to load', timeoutMs, async () => ((await redisCommand(scratchTarget, ['PING'])) === 'PONG' ? true : null), alive);
+    const alive = () => scratch.alive();
+    const loaded = scratch.loaded;
+    if (loaded) await until('the backup to load', timeoutMs, async () => ((await loaded()) ? true : null), alive);
 
-    await redisCommandWithSecret(input.live, ['CONFIG', 'SET', 'masterauth'], scratchPassword);
+    await redisCommandWithSecret(input.live, ['CONFIG', 'SET', 'masterauth'], scratch.password);
     replicating = true;
-    await redisCommand(input.live, ['REPLICAOF', '127.0.0.1', String(port)]);
+    await redisCommand(input.live, ['REPLICAOF', scratch.host, String(scratch.port)]);
     await until(
       'the live server to sync from the backup',
       timeoutMs,
@@ -118,8 +152,7 @@ export async function restoreRdbIntoLiveServer(input: RedisRestoreInput): Promis
         await redisCommand(input.live, ['CONFIG', 'SET', 'masterauth', '']);
       }
     } finally {
-      await stopScratchServer(scratch.child);
-      fs.rmSync(scratchDir, { recursive: true, force: true });
+      await scratch.stop();
     }
   }
   // The sync restarted the AOF with a rewrite; until it finishes a restart would replay the old AOF.
