@@ -231,7 +231,7 @@ function readService(ctx: Context, path: PathSegment[], service: Record<string, 
   if (type === 'static' || runtime === 'static') out.kind = 'static';
   else if (type === 'pserv') {
     out.kind = 'web';
-    warnings.add(field('type'), 'private service: routed like web until private networking lands');
+    warnings.add(field('type'), 'private service: Wharf also routes it publicly, like web; other services reach it privately at ${{' + name + '.RAILWAY_PRIVATE_DOMAIN}}');
   } else out.kind = type;
   if (runtime === 'docker' || runtime === 'image') warnings.add(field(runtimeKey!), `runtime '${runtime}' comes with the Docker driver; Wharf detects the builder from the source instead`);
   else if (runtime && runtime !== 'node' && runtime !== 'static') warnings.add(field(runtimeKey!), `Wharf detects the builder from the source (Node.js, static sites, Procfile); runtime '${runtime}' is not detected yet`);
@@ -363,7 +363,6 @@ function readEnvVar(ctx: Context, path: PathSegment[], entry: Record<string, unk
       const [host, port] = keyValue ? ['REDISHOST', 'REDISPORT'] : ['RAILWAY_PRIVATE_DOMAIN', 'PORT'];
       const value =
         property === 'connectionString' ? ref(target, 'REDIS_URL') : property === 'host' ? ref(target, host) : property === 'port' ? ref(target, port) : `${ref(target, host)}:${ref(target, port)}`;
-      if (!keyValue && (property === 'host' || property === 'hostport')) warnings.add([...at, 'property'], 'private networking is not there yet: the private host resolves once it lands');
       return { key, value };
     }
   }
