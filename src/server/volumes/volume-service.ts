@@ -54,7 +54,7 @@ export class VolumeService {
   private engine(instanceId: string): { runtime: RuntimeName; engine: VolumeEngine } {
     const runtime = instanceRuntime(this.deps, instanceId);
     const engine = runtime === 'process' ? (this.deps.engines?.process ?? folderVolumes(this.deps.options.paths.home)) : this.deps.engines?.[runtime];
-    if (!engine) throw new WharfError('CONFLICT', `the ${runtime} runtime is not available on this server`, { hint: 'Start the server with the docker runtime enabled (docs/docker.md).' });
+    if (!engine) throw new WharfError('CONFLICT', `the ${runtime} runtime is not available on this server`, { hint: 'Start the server with the docker runtime enabled (see docs/configuration.md, Server environment).' });
     return { runtime, engine };
   }
 

@@ -87,7 +87,7 @@ export function importCompose(file: string, text: string, _opts: ImportOptions =
     // An image-only service runs that image (the docker runtime pulls it when missing).
     if (build === undefined) {
       out.image = image!;
-      warnings.add(field('image'), 'a prebuilt image runs on the docker runtime only (runtime = "docker" in wharf.toml, or WHARF_RUNTIME=docker)');
+      warnings.add(field('image'), 'a prebuilt image runs on the docker runtime only (runtime = "docker" for the project, or a server running the docker runtime)');
     }
     else if (typeof build === 'string') out.root = normaliseDir(build);
     else {
