@@ -317,7 +317,7 @@ export const MIGRATIONS: readonly string[] = [
   `,
   /* 11: volumes (docs/volumes.md): one row per volume a service instance has had, recorded the
          first time the instance is placed with it. Deploys and rollbacks never touch a row; it
-         goes (and the runtime's folder or Docker volume with it, volumes/remove.ts) only with
+         goes (and the runtime's folder or Docker volume with it, VolumeService.removeForInstance) only with
          the instance, so data outlives every deploy. `name` is Wharf's name, <instanceId>-<volume>. */ `
   CREATE TABLE volumes (
     name TEXT PRIMARY KEY,

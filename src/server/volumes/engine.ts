@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { chown, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -44,15 +44,28 @@ export function folderVolumes(home: string): VolumeEngine {
     },
     async restore(name, file) {
       const dir = folder(name);
-      await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true, mode: 0o700 });
+      // The folder stays (the process driver made it, owned by the app's user); only what is
+      // in it is replaced, and what the backup brings gets the folder's owner.
+      const owner = await stat(dir);
+      for (const entry of await readdir(dir)) await rm(path.join(dir, entry), { recursive: true, force: true });
       // tar refuses absolute paths and `..` entries by default, so a backup never writes outside.
-      await pipeline(createReadStream(file), createGunzip(), tar.x({ cwd: dir }));
+      await pipeline(createReadStream(file), createGunzip(), tar.x({ cwd: dir, preserveOwner: false }));
+      if (process.getuid?.() === 0) await chownTree(dir, owner.uid, owner.gid);
     },
     async remove(name) {
       await rm(folder(name), { recursive: true, force: true });
     },
   };
+}
+
+async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    // lchown semantics: a symlink in a backup is re-owned itself, never what it points to.
+    const file = path.join(entry.parentPath, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    await chown(file, uid, gid);
+  }
 }
 
 /** Apparent size of a folder's files (no symlinks followed); null when it does not exist. */
