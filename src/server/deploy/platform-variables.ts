@@ -2,7 +2,7 @@ import type { InstanceContext } from '../store/projects.js';
 import { publicUrl, serviceHost, type ServerOptions } from '../options.js';
 import { volumeFolder } from '../volumes/folder.js';
 import { volumeName } from '../volumes/names.js';
-import { instanceRuntime } from '../volumes/runtime-of.js';
+import { projectRuntime } from '../volumes/runtime-of.js';
 import { privateDomain } from './placement.js';
 
 // Variables Wharf provides to every deployment, under Railway's names (so apps move over
@@ -43,7 +43,7 @@ export function platformVariables(options: ServerOptions, ctx: InstanceContext, 
  * (deploy/private-ports.ts) on 127.0.0.1.
  */
 function privateAddress(options: ServerOptions, ctx: InstanceContext): Record<string, string> {
-  const host = instanceRuntime({ options }, ctx.instance.id) === 'docker' ? privateDomain(ctx.service.name) : '127.0.0.1';
+  const host = projectRuntime(ctx.project, options) === 'docker' ? privateDomain(ctx.service.name) : '127.0.0.1';
   return { PRIVATE_DOMAIN: host, ...(ctx.instance.privatePort ? { PRIVATE_URL: `http://${host}:${ctx.instance.privatePort}` } : {}) };
 }
 
@@ -54,7 +54,7 @@ function privateAddress(options: ServerOptions, ctx: InstanceContext): Record<st
 function volumeVariables(options: ServerOptions, ctx: InstanceContext): Record<string, string> {
   const first = ctx.instance.settings.volumes[0];
   if (!first) return {};
-  const docker = instanceRuntime({ options }, ctx.instance.id) === 'docker';
+  const docker = projectRuntime(ctx.project, options) === 'docker';
   return { VOLUME_NAME: first.name, VOLUME_MOUNT_PATH: docker ? first.mountPath : volumeFolder(options.paths.home, volumeName(ctx.instance.id, first.name)) };
 }
 
