@@ -25,6 +25,7 @@ import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVariables } from './commands/variables.js';
+import { registerVolume } from './commands/volume.js';
 import type { CliContext } from './context.js';
 
 // The command tree of `wharf`, one file per command; main.ts parses argv with it, and tests read
@@ -66,6 +67,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerCron(program, ctx);
   registerDatabases(program, ctx);
   registerSecrets(program, ctx);
+  registerVolume(program, ctx);
   registerImport(program);
   registerServer(program);
   return program;

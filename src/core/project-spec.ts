@@ -93,7 +93,8 @@ export const projectSpecSchema = z
     services: z.record(name, serviceSpecSchema).default({}),
     databases: z.record(name, databaseSpecSchema).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => checkDependsOn(spec.services, Object.keys(spec.databases), ctx));
 export type ProjectSpec = z.infer<typeof projectSpecSchema>;
 export type ProjectSpecInput = z.input<typeof projectSpecSchema>;
 
@@ -110,4 +111,35 @@ export interface ConfigWarning {
 export interface ImportResult {
   spec: ProjectSpec;
   warnings: ConfigWarning[];
+}
+
+/**
+ * `dependsOn` names services (or databases) of the file, and never makes a cycle: a cycle could
+ * never finish deploying, so it is refused where it is written, not at deploy time.
+ */
+function checkDependsOn(services: Record<string, { dependsOn?: string[] | undefined }>, databases: string[], ctx: z.RefinementCtx): void {
+  for (const [service, spec] of Object.entries(services)) {
+    (spec.dependsOn ?? []).forEach((dep, i) => {
+      if (!(dep in services) && !databases.includes(dep)) ctx.addIssue({ code: 'custom', path: ['services', service, 'dependsOn', i], message: `'${dep}' is not a service or database of this file` });
+    });
+  }
+  const state = new Map<string, 'visiting' | 'done'>();
+  const trail: string[] = [];
+  const visit = (service: string): boolean => {
+    state.set(service, 'visiting');
+    trail.push(service);
+    const deps = services[service]?.dependsOn ?? [];
+    for (const [i, dep] of deps.entries()) {
+      if (state.get(dep) === 'visiting') {
+        const cycle = [...trail.slice(trail.indexOf(dep)), dep];
+        ctx.addIssue({ code: 'custom', path: ['services', service, 'dependsOn', i], message: `dependsOn makes a cycle: ${cycle.join(' → ')}` });
+        return false;
+      }
+      if (!state.has(dep) && dep in services && !visit(dep)) return false;
+    }
+    trail.pop();
+    state.set(service, 'done');
+    return true;
+  };
+  for (const service of Object.keys(services).sort()) if (!state.has(service) && !visit(service)) return;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { NAME_PATTERN } from './names.js';
+import { memorySizeProblem, parseCpus } from './resource-sizes.js';
 
 // Service settings per environment, under Railway's names and with Railway's defaults
 // (REFERENCE.md §1.2–1.3). railway.json/toml values override them for one deployment.
@@ -83,7 +85,50 @@ const settingsShape = {
   dockerContext: z.string().min(1).nullable(),
   /** The Dockerfile stage to build (`--target`; compose build.target). */
   dockerTarget: z.string().min(1).nullable(),
+  /** Volumes kept across deploys and rollbacks (docs/volumes.md); Railway allows one, Wharf a few. */
+  volumes: z.preprocess(jsonString, z.array(volumeSettingSchema()).max(10).superRefine(uniqueVolumes)),
+  /** A memory cap per replica: bytes or a size such as 512M, 1Gi (Railway limitOverride, Render plan, Compose mem_limit). */
+  memoryLimit: z.union([z.number(), z.string()]).superRefine(validMemory).nullable(),
+  /** A CPU cap per replica, in cores (0.5 is half a core). */
+  cpuLimit: z.union([z.number(), z.string()]).superRefine(validCpus).nullable(),
+  /** Run this prebuilt image instead of building the source (Compose `image:`; Docker runtime). */
+  image: z.string().min(1).max(512).regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/, 'expected an image reference such as nginx:1.27 or ghcr.io/org/app@sha256:…').nullable(),
+  /** Services of the same environment whose deploys finish before this one starts (Compose depends_on). */
+  dependsOn: z.preprocess(jsonString, z.array(z.string().regex(NAME_PATTERN, 'expected a service name')).max(50)),
 };
+
+function volumeSettingSchema() {
+  return z
+    .object({
+      /** Unique within the service: 1-40 lowercase letters, digits and dashes. */
+      name: z.string().regex(NAME_PATTERN, 'use 1-40 lowercase letters, digits and dashes, starting and ending with a letter or digit'),
+      /** Where the app sees it in a container; on the process runtime RAILWAY_VOLUME_MOUNT_PATH says where it is. */
+      mountPath: z.string().regex(/^\/[A-Za-z0-9._\/-]*$/, 'expected an absolute path such as /data').refine((p) => p !== '/' && !p.split('/').includes('..'), 'expected a folder below /, without ..'),
+      /** Render's sizeGB: recorded and shown; not enforced on either runtime. */
+      sizeGB: z.number().positive().max(16_384).optional(),
+    })
+    .strict();
+}
+
+function uniqueVolumes(volumes: Array<{ name: string; mountPath: string }>, ctx: z.RefinementCtx): void {
+  const names = new Set<string>();
+  const paths = new Set<string>();
+  volumes.forEach((v, i) => {
+    if (names.has(v.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `a second volume named '${v.name}'` });
+    if (paths.has(v.mountPath)) ctx.addIssue({ code: 'custom', path: [i, 'mountPath'], message: `a second volume mounted at ${v.mountPath}` });
+    names.add(v.name);
+    paths.add(v.mountPath);
+  });
+}
+
+function validMemory(value: number | string, ctx: z.RefinementCtx): void {
+  const problem = memorySizeProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+}
+
+function validCpus(value: number | string, ctx: z.RefinementCtx): void {
+  if (parseCpus(value) === null) ctx.addIssue({ code: 'custom', message: `'${String(value)}' is not a CPU count: use a number of cores above 0, e.g. 0.5 or 2` });
+}
 
 /** Some settings, e.g. a change or an override: no defaults, unknown keys rejected. */
 export const serviceSettingsPatchSchema = z.object(settingsShape).partial().strict();
@@ -116,6 +161,11 @@ export const DEFAULT_SETTINGS: ServiceSettings = Object.freeze({
   dockerfilePath: null,
   dockerContext: null,
   dockerTarget: null,
+  volumes: [],
+  memoryLimit: null,
+  cpuLimit: null,
+  image: null,
+  dependsOn: [],
 });
 
 /** Complete settings: what is given over the defaults (unknown keys, e.g. from older versions, dropped). */

@@ -38,11 +38,11 @@ test('validate: ok with warnings, --json, and the default project file', async (
   const cwd = process.cwd();
   try {
     const file = path.join(dir, 'render.yaml');
-    await fs.writeFile(file, 'services:\n  - type: web\n    name: api\n    plan: starter\n    startCommand: node a.js\n');
+    await fs.writeFile(file, 'services:\n  - type: web\n    name: api\n    region: oregon\n    startCommand: node a.js\n');
     const text = await run(['validate', file]);
     assert.match(text, /^ok: /);
     assert.match(text, /services: api \(web\)/);
-    assert.match(text, /render\.yaml:4:5 services\[0\]\.plan: instance plans are not supported yet/);
+    assert.match(text, /render\.yaml:4:5 services\[0\]\.region: Wharf runs on your own machines; no regions/);
     const json = JSON.parse(await run(['--json', 'validate', file])) as { ok: boolean; file: string; warnings: unknown[]; spec: { services: Record<string, unknown> } };
     assert.equal(json.ok, true);
     assert.equal(json.warnings.length, 1);

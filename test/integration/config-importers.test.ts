@@ -61,7 +61,6 @@ test('railway.json: every unsupported field is named with its line', () => {
     'deploy.sleepApplication@20',
     'deploy.region@21',
     'deploy.multiRegionConfig@22',
-    'deploy.limitOverride@23',
     'deploy.requiredMountPath@24',
     'deploy.ipv6EgressEnabled@25',
     'deploy.runtime@26',
@@ -83,7 +82,6 @@ test('render.yaml: unsupported fields, autoscaling, private services, names', ()
     'services[0].repo@11',
     'services[0].branch@12',
     'services[0].region@14',
-    'services[0].plan@15',
     'services[0].autoDeployTrigger@22',
     'services[0].buildFilter@23',
     'services[0].disk@29',
@@ -98,7 +96,7 @@ test('render.yaml: unsupported fields, autoscaling, private services, names', ()
     'databases[0].highAvailability@161',
   ]);
   const messages = load('render-full').result.warnings.map((x) => x.message);
-  assert.ok(messages.includes('private service: routed like web until private networking lands'));
+  assert.ok(messages.some((m) => m.startsWith('private service: Wharf also routes it publicly, like web')));
   assert.ok(messages.some((m) => /autoscaling is not supported; runs minInstances \(2\)/.test(m)));
   assert.ok(messages.some((m) => m.includes("imported as 'shop-api'")));
   includesAll(warned('render-botflow'), ['services[0].scaling@11', 'services[2].maxmemoryPolicy@54']);
@@ -113,16 +111,12 @@ test('Procfile and compose: renamed process types and every unmapped key', () =>
     'services.web.ports@14',
     'services.web.environment.SECRET_KEY@20',
     'services.web.env_file@21',
-    'services.web.depends_on@22',
     'services.web.healthcheck.start_period@30',
-    'services.web.deploy.resources@34',
-    'services.web.volumes@37',
     'services.worker.environment[2]@46',
     'services.beat.healthcheck.test@57',
     'services.db.environment@61',
     'services.cache.ports@69',
     'services.mailhog.image@73',
-    'volumes@75',
   ]);
 });
 

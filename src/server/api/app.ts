@@ -18,6 +18,7 @@ import { projectRoutes } from './routes/projects.js';
 import { projectSpecRoutes } from './routes/project-spec.js';
 import { SERVICE, serviceRoutes } from './routes/services.js';
 import { variableRoutes } from './routes/variables.js';
+import { volumeRoutes } from './routes/volumes.js';
 
 /** The HTTP API: every route declared with its schemas, behind bearer-token auth. */
 export function createApi(deps: ApiDeps): Hono {
@@ -51,5 +52,6 @@ export function createApi(deps: ApiDeps): Hono {
   logRoutes(app, deps);
   drainRoutes(app, deps);
   metricsRoutes(app, deps);
+  volumeRoutes(app, deps);
   return app;
 }

@@ -22,7 +22,7 @@ export interface Plan {
 }
 
 const MASK = '********';
-const show = (value: unknown) => (value === null || value === undefined ? '-' : typeof value === 'string' ? JSON.stringify(value) : String(value));
+const show = (value: unknown) => (value === null || value === undefined ? '-' : typeof value === 'string' || typeof value === 'object' ? JSON.stringify(value) : String(value));
 
 function variableChanges(scope: string, current: StoredVariable[], desired: DesiredVariable[]): Change[] {
   const byKey = new Map(current.map((v) => [v.key, v]));
@@ -62,7 +62,8 @@ export function planEnvironment(store: Store, project: Project, environment: Env
     else if (existing.kind !== service.kind) changes.push({ action: 'update', target: `service ${service.name}`, before: existing.kind, after: service.kind });
     const current: ServiceSettings = instance?.settings ?? DEFAULT_SETTINGS;
     for (const [key, value] of Object.entries(service.settings) as Array<[keyof ServiceSettings, unknown]>) {
-      if (value !== undefined && current[key] !== value) changes.push({ action: 'update', target: `${service.name}.${key}`, before: show(current[key]), after: show(value) });
+      // Lists and tables (volumes, dependsOn, postDeployChecks) compare by value.
+      if (value !== undefined && JSON.stringify(current[key]) !== JSON.stringify(value)) changes.push({ action: 'update', target: `${service.name}.${key}`, before: show(current[key]), after: show(value) });
     }
     const vars = existing && environment ? store.variables.list(environment.id, existing.id) : [];
     changes.push(...variableChanges(service.name, vars, service.variables));

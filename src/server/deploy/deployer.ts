@@ -9,7 +9,7 @@ import { assertHostFree } from './host-conflicts.js';
 import { ensurePrivatePorts } from './private-ports.js';
 import { serviceSource } from './source-root.js';
 import { environmentScope, snapshotVariables, type VariablesSnapshot } from './variables-snapshot.js';
-import { dependencyOrder } from '../variables/references.js';
+import { deployWaves } from '../apply/deploy-order.js';
 import { retireReplicas } from './replicas.js';
 import { rollout } from './rollout.js';
 
@@ -68,7 +68,7 @@ export class Deployer {
     const { store } = this.ctx;
     const services = store.projects.listServices(projectId).filter((s) => s.kind !== 'cron' && s.kind !== 'database' && (!only || only.includes(s.name)));
     if (services.length === 0) throw new WharfError('NOT_FOUND', 'no service to deploy', { hint: 'Declare services in wharf.toml (or render.yaml), or pass --service.' });
-    const waves = dependencyOrder(environmentScope(this.ctx, environmentId).input);
+    const waves = deployWaves(this.ctx, environmentId);
     const placed = new Set(waves.flat());
     const ordered = [...waves, services.map((s) => s.name).filter((n) => !placed.has(n))];
     const created: Deployment[] = [];

@@ -1,5 +1,9 @@
 import type { InstanceContext } from '../store/projects.js';
 import { publicUrl, serviceHost, type ServerOptions } from '../options.js';
+import { volumeFolder } from '../volumes/folder.js';
+import { volumeName } from '../volumes/names.js';
+import { projectRuntime } from '../volumes/runtime-of.js';
+import { privateDomain } from './placement.js';
 
 // Variables Wharf provides to every deployment, under Railway's names (so apps move over
 // unchanged) and Wharf's own. Per-replica ones (PORT, replica id) are added at start.
@@ -13,9 +17,8 @@ export function platformVariables(options: ServerOptions, ctx: InstanceContext, 
   const shared = {
     PUBLIC_DOMAIN: host,
     PUBLIC_URL: publicUrl(options, host),
-    // The router's private listener for this service (see deploy/private-ports.ts).
-    PRIVATE_DOMAIN: '127.0.0.1',
-    ...(ctx.instance.privatePort ? { PRIVATE_URL: `http://127.0.0.1:${ctx.instance.privatePort}` } : {}),
+    ...privateAddress(options, ctx),
+    ...volumeVariables(options, ctx),
     PROJECT_NAME: ctx.project.name,
     PROJECT_ID: ctx.project.id,
     ENVIRONMENT_NAME: ctx.environment.name,
@@ -31,6 +34,28 @@ export function platformVariables(options: ServerOptions, ctx: InstanceContext, 
   }
   vars.RAILWAY_ENVIRONMENT = ctx.environment.name;
   return { ...vars, ...RUNTIME_DEFAULTS };
+}
+
+/**
+ * Where other services reach this one. On the docker runtime: its alias on the project
+ * network (placement.ts), at the port its containers listen on, which is the instance's private
+ * port there too. On the process runtime: the router's private listener for the service
+ * (deploy/private-ports.ts) on 127.0.0.1.
+ */
+function privateAddress(options: ServerOptions, ctx: InstanceContext): Record<string, string> {
+  const host = projectRuntime(ctx.project, options) === 'docker' ? privateDomain(ctx.service.name) : '127.0.0.1';
+  return { PRIVATE_DOMAIN: host, ...(ctx.instance.privatePort ? { PRIVATE_URL: `http://${host}:${ctx.instance.privatePort}` } : {}) };
+}
+
+/**
+ * Railway's RAILWAY_VOLUME_NAME / RAILWAY_VOLUME_MOUNT_PATH for the service's (first) volume:
+ * in a container its mount path, on the process runtime the folder the process driver gives it.
+ */
+function volumeVariables(options: ServerOptions, ctx: InstanceContext): Record<string, string> {
+  const first = ctx.instance.settings.volumes[0];
+  if (!first) return {};
+  const docker = projectRuntime(ctx.project, options) === 'docker';
+  return { VOLUME_NAME: first.name, VOLUME_MOUNT_PATH: docker ? first.mountPath : volumeFolder(options.paths.home, volumeName(ctx.instance.id, first.name)) };
 }
 
 /**

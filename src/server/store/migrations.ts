@@ -324,4 +324,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE artifacts ADD COLUMN digest TEXT;
   ALTER TABLE projects ADD COLUMN runtime TEXT;
   `,
+  /* 12: volumes (docs/volumes.md): one row per volume a service instance has had, recorded the
+         first time the instance is placed with it. Deploys and rollbacks never touch a row; it
+         goes (and the runtime's folder or Docker volume with it, VolumeService.removeForInstance) only with
+         the instance, so data outlives every deploy. `name` is Wharf's name, <instanceId>-<volume>. */ `
+  CREATE TABLE volumes (
+    name TEXT PRIMARY KEY,
+    instance_id TEXT NOT NULL REFERENCES service_instances(id) ON DELETE CASCADE,
+    volume TEXT NOT NULL,
+    mount_path TEXT NOT NULL,
+    size_gb REAL,
+    created_at TEXT NOT NULL,
+    UNIQUE (instance_id, volume)
+  );
+  `,
 ];

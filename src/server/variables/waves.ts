@@ -34,9 +34,16 @@ export function serviceDependencies(input: ResolveInput): Map<string, Set<string
   return deps;
 }
 
-/** Services in deploy waves: each wave after the services it references; a cycle shares a wave. */
-export function dependencyOrder(input: ResolveInput): string[][] {
+/**
+ * Services in deploy waves: each wave after the services it references (and, through `extra`,
+ * the services it names in dependsOn); a cycle shares a wave.
+ */
+export function dependencyOrder(input: ResolveInput, extra?: ReadonlyMap<string, readonly string[]>): string[][] {
   const deps = serviceDependencies(input);
+  for (const [service, more] of extra ?? []) {
+    const set = deps.get(service);
+    if (set) for (const dep of more) if (dep !== service && deps.has(dep)) set.add(dep);
+  }
   const components = stronglyConnected(deps);
   const componentOf = new Map<string, number>();
   components.forEach((members, i) => members.forEach((m) => componentOf.set(m, i)));

@@ -1,3 +1,4 @@
+import { readLimitOverride } from './limit-override.js';
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
@@ -97,6 +98,11 @@ function applySections(
       const commands = Array.isArray(pre) ? pre : [pre];
       if (commands.length > 0 && commands.every((c) => typeof c === 'string' && c.trim() !== '')) settings.preDeployCommand = (commands as string[]).map((c) => c.trim()).join(' && ');
       else warnings.push(`${file} ${prefix}deploy.preDeployCommand must be a command string or a list of them; ignored`);
+    }
+    if (deploy.limitOverride !== undefined && deploy.limitOverride !== null) {
+      const limits = readLimitOverride(deploy.limitOverride);
+      Object.assign(settings, limits.settings);
+      for (const p of limits.problems) warnings.push(`${file} ${prefix}deploy.limitOverride${p.path.map((s) => '.' + s).join('')}: ${p.message}${p.message.endsWith('ignored') ? '' : '; ignored'}`);
     }
     const cron = deploy.cronSchedule;
     if (cron !== undefined && cron !== null) {

@@ -15,7 +15,6 @@ export const UNSUPPORTED = {
     'registryCredentials',
     'region',
     'multiRegionConfig',
-    'limitOverride',
     'requiredMountPath',
     'ipv6EgressEnabled',
     'useLegacyStacker',
@@ -72,6 +71,8 @@ export const railwayDeploySchema = z.strictObject({
   preDeployCommand: z.unknown().optional(),
   preDeployTimeoutSeconds: int(1, 86_400),
   cronSchedule: z.unknown().optional(),
+  /** { containers: { cpu, memoryBytes } }: read by limit-override.ts. */
+  limitOverride: z.unknown().optional(),
   ...unsupported(UNSUPPORTED.deploy),
 });
 

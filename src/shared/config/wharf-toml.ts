@@ -32,7 +32,14 @@ export const WHARF_EXPECTED: Record<string, string> = {
   environments: 'a list of environment names',
   runtime: '"process" or "docker"',
   '(variable)': 'a string or a table { value, secret, sealed, generate, required }',
+  volumes: 'a list of tables { name, mountPath, sizeGB }',
+  memoryLimit: 'a memory size such as "512M" or "1Gi"',
+  cpuLimit: 'a number of cores such as 0.5',
+  image: 'an image reference such as "nginx:1.27"',
+  dependsOn: 'a list of service names',
 };
+
+const VOLUME_FIELDS = ['name', 'mountPath', 'sizeGB'];
 
 const VARIABLE_FIELDS = ['value', 'secret', 'sealed', 'generate', 'required'];
 const SERVICE_FIELDS = Object.keys(serviceSpecSchema.shape);
@@ -52,6 +59,7 @@ export function wharfKnownFields(path: readonly PathSegment[]): readonly string[
     if (path.length === 2) return SERVICE_FIELDS;
     if (third === 'environments' && path.length === 4) return OVERRIDE_FIELDS;
     if (third === 'variables' || fifth === 'variables') return VARIABLE_FIELDS;
+    if (third === 'volumes' || fifth === 'volumes') return VOLUME_FIELDS;
   }
   return [];
 }

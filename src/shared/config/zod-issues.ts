@@ -56,6 +56,9 @@ function describe(doc: SourceDocument, issue: z.core.$ZodIssue, ctx: IssueContex
     }
     case 'invalid_union':
       return [problem(path, `expected ${ctx.expected?.[unionName(path)] ?? 'a string or a table'}, got ${describeValue(value)}`)];
+    case 'custom':
+      // A refinement's message says what is wrong itself (and names the value when it helps).
+      return [problem(path, issue.message.startsWith('expected') ? `${issue.message}, got ${describeValue(value)}` : issue.message)];
     default: {
       const field = String(path[path.length - 1] ?? '');
       const expected = ctx.expected?.[field];

@@ -8,6 +8,7 @@ import { parseReferences } from '../../variables/references.js';
 import { jsonBody } from '../body.js';
 import type { ApiDeps } from '../deps.js';
 import { resolveEnvironment, resolveProject } from '../resolve.js';
+import { VolumeService } from '../../volumes/volume-service.js';
 
 const ENVIRONMENTS = '/v1/projects/:project/environments';
 
@@ -76,6 +77,8 @@ export function environmentRoutes(app: Hono, deps: ApiDeps): void {
     for (const service of store.projects.listServices(project.id)) {
       const instance = store.projects.findInstance(service.id, environment.id);
       if (instance) await deployer.stopAll(instance.id);
+      // A volume goes only with its service instance (docs/volumes.md).
+      if (instance) await new VolumeService({ store, options: deps.options }).removeForInstance(instance.id);
     }
     store.projects.deleteEnvironment(environment.id);
     await deps.routes.push();

@@ -3,6 +3,7 @@ import type { RestartPolicy } from '../../../core/settings.js';
 import { Warnings, isRecord, type PathSegment } from '../source.js';
 import { readYaml } from '../yaml-source.js';
 import { Checks, finish, Names, type ImportOptions } from './common.js';
+import { checkDependencyCycle, cpus, memory, readDependsOn, readResources, readTopVolumes, readVolumes } from './compose-placement.js';
 
 // docker-compose.yml / compose.yaml → ProjectSpec. Services with a build become Wharf
 // services (a service with `ports` is web, one without a worker); image-only Postgres,
@@ -17,12 +18,10 @@ const HINT = 'See docs/config-as-code.md for how docker-compose.yml maps onto Wh
 
 const DATABASE_IMAGES: Record<string, DatabaseSpec['engine']> = { postgres: 'postgres', postgis: 'postgres', redis: 'redis', mysql: 'mysql', mariadb: 'mysql', mongo: 'mongo' };
 const URL_VARIABLE: Record<DatabaseSpec['engine'], string> = { postgres: 'DATABASE_URL', redis: 'REDIS_URL', mysql: 'MYSQL_URL', mongo: 'MONGO_URL' };
-const MAPPED = ['build', 'image', 'command', 'environment', 'healthcheck', 'ports', 'deploy', 'restart', 'scale'];
+const MAPPED = ['build', 'image', 'command', 'environment', 'healthcheck', 'ports', 'deploy', 'restart', 'scale', 'volumes', 'depends_on', 'mem_limit', 'cpus'];
 const WHY: Record<string, string> = {
   env_file: 'env files are not read; set those variables in wharf.toml or with `wharf variables set`',
-  volumes: 'persistent volumes are not supported yet; ignored',
   networks: 'services of a project reach each other by ${{service.RAILWAY_PRIVATE_DOMAIN}}; ignored',
-  depends_on: 'Wharf orders deploys by variable references (${{db.DATABASE_URL}}); ignored',
   expose: 'Wharf assigns $PORT; ignored',
   entrypoint: 'Dockerfile builds come with the Docker driver; ignored (set command)',
   container_name: 'Wharf names replicas itself; ignored',
@@ -41,11 +40,15 @@ export function importCompose(file: string, text: string, _opts: ImportOptions =
   const services: Record<string, ServiceInput> = {};
   const databases: Record<string, DatabaseSpec> = {};
   let projectName: string | undefined;
+  // Top-level named volumes (null when declared without options), and depends_on as written.
+  const namedVolumes = new Set<string>();
+  const dependsOn = new Map<string, string[]>();
 
   for (const key of Object.keys(root)) {
     if (key === 'services' || key.startsWith('x-')) continue; // x-*: extension fields, used through YAML anchors
     if (key === 'name') projectName = new Names(warnings, 'project').name(checks.string(['name'], root.name, 'a project name'), ['name']);
     else if (key === 'version') warnings.add(['version'], 'obsolete in Compose; ignored');
+    else if (key === 'volumes') readTopVolumes(checks, warnings, root.volumes, namedVolumes);
     else warnings.add([key], `top-level ${key} are not supported yet; ignored`);
   }
   const composeServices = checks.map(['services'], root.services, 'a mapping of services');
@@ -65,12 +68,12 @@ export function importCompose(file: string, text: string, _opts: ImportOptions =
     const field = (key: string): PathSegment[] => [...path, key];
     const image = checks.optionalString(field('image'), service.image, 'an image name');
 
-    if (service.build === undefined) {
-      const engine = image ? databaseEngine(image) : undefined;
-      if (!engine) {
-        warnings.add(image ? field('image') : path, image ? `prebuilt images come with the Docker driver; service '${original}' is not mapped` : `service '${original}' has neither build nor image; not mapped`);
-        continue;
-      }
+    if (service.build === undefined && !image) {
+      warnings.add(path, `service '${original}' has neither build nor image; not mapped`);
+      continue;
+    }
+    const engine = service.build === undefined ? databaseEngine(image!) : undefined;
+    if (engine) {
       const version = /:(\d+(?:\.\d+)*)/.exec(image!)?.[1];
       databases[name] = { engine, ...(version ? { version } : {}) };
       for (const key of Object.keys(service)) {
@@ -81,7 +84,12 @@ export function importCompose(file: string, text: string, _opts: ImportOptions =
 
     const out: ServiceInput = { kind: service.ports !== undefined ? 'web' : 'worker' };
     const build = service.build;
-    if (typeof build === 'string') out.root = normaliseDir(build);
+    // An image-only service runs that image (the docker runtime pulls it when missing).
+    if (build === undefined) {
+      out.image = image!;
+      warnings.add(field('image'), 'a prebuilt image runs on the docker runtime only (runtime = "docker" for the project, or a server running the docker runtime)');
+    }
+    else if (typeof build === 'string') out.root = normaliseDir(build);
     else {
       const b = checks.map(field('build'), build, 'a folder or a table { context, dockerfile }');
       if (b.context !== undefined) out.root = normaliseDir(checks.string([...field('build'), 'context'], b.context, 'a folder'));
@@ -92,7 +100,7 @@ export function importCompose(file: string, text: string, _opts: ImportOptions =
     }
     // A service with a build builds its Dockerfile on the docker runtime; on the process runtime
     // Wharf detects a Node.js, static or Procfile build of the folder instead (detect.ts).
-    if (image) warnings.add(field('image'), 'the name of the built image; ignored');
+    if (image && build !== undefined) warnings.add(field('image'), 'the name of the built image; ignored');
 
     if (service.command !== undefined) {
       const command = service.command;
@@ -111,8 +119,21 @@ export function importCompose(file: string, text: string, _opts: ImportOptions =
       const deploy = checks.map(field('deploy'), service.deploy, 'a table');
       for (const key of Object.keys(deploy)) {
         if (key === 'replicas') out.numReplicas = checks.int([...field('deploy'), 'replicas'], deploy.replicas, 1, 50);
+        else if (key === 'resources') readResources(checks, warnings, [...field('deploy'), 'resources'], deploy.resources, out);
         else warnings.add([...field('deploy'), key], 'not supported yet; ignored');
       }
+    }
+    if (service.mem_limit !== undefined && out.memoryLimit === undefined) out.memoryLimit = memory(checks, field('mem_limit'), service.mem_limit);
+    if (service.cpus !== undefined && out.cpuLimit === undefined) out.cpuLimit = cpus(checks, field('cpus'), service.cpus);
+    if (service.volumes !== undefined) {
+      const volumes = readVolumes(checks, warnings, field('volumes'), service.volumes, namedVolumes);
+      if (volumes.length > 0) out.volumes = volumes;
+    }
+    if (service.depends_on !== undefined) {
+      const deps = readDependsOn(checks, warnings, field('depends_on'), service.depends_on, originals);
+      dependsOn.set(original, deps);
+      const onServices = deps.filter((d) => !databaseOnly(composeServices[d])).map((d) => names.ref(d));
+      if (onServices.length > 0) out.dependsOn = onServices;
     }
     if (service.scale !== undefined && out.numReplicas === undefined) out.numReplicas = checks.int(field('scale'), service.scale, 1, 50);
     if (service.restart !== undefined) {
@@ -127,7 +148,13 @@ export function importCompose(file: string, text: string, _opts: ImportOptions =
     }
     services[name] = out;
   }
+  checkDependencyCycle(checks, dependsOn);
   return finish(doc, { ...(projectName ? { name: projectName } : {}), services, databases }, warnings);
+}
+
+/** An image-only Postgres/Redis/MySQL/Mongo service, which becomes a managed database. */
+function databaseOnly(service: unknown): boolean {
+  return isRecord(service) && service.build === undefined && typeof service.image === 'string' && databaseEngine(service.image) !== undefined;
 }
 
 function databaseEngine(image: string): DatabaseSpec['engine'] | undefined {

@@ -1,3 +1,4 @@
+import { readLimitOverride } from '../limit-override.js';
 import type { ImportResult, ProjectSpecInput, ServiceSpec } from '../../../core/project-spec.js';
 import type { ServiceSettingsPatch } from '../../../core/settings.js';
 import { loadRailwayConfig } from '../railway-config.js';
@@ -81,6 +82,14 @@ function sections(
         if (typeof c !== 'string' || c.trim() === '') checks.expected(Array.isArray(pre) ? [...at, 'preDeployCommand', i] : [...at, 'preDeployCommand'], 'a command string or a list of them', c);
       });
       if (commands.length > 0) out.preDeployCommand = (commands as string[]).map((c) => c.trim()).join(' && ');
+    }
+    if (raw.limitOverride !== undefined && raw.limitOverride !== null) {
+      const limits = readLimitOverride(raw.limitOverride);
+      Object.assign(out, limits.settings);
+      for (const p of limits.problems) {
+        if (p.message.endsWith('ignored')) warnings.add([...at, 'limitOverride', ...p.path], p.message);
+        else checks.fail([...at, 'limitOverride', ...p.path], p.message);
+      }
     }
     const schedule = raw.cronSchedule;
     if (schedule !== undefined && schedule !== null) {

@@ -1,6 +1,7 @@
 import type { ImportResult, ProjectSpecInput, VariableSpec } from '../../../core/project-spec.js';
 import { Warnings, type PathSegment } from '../source.js';
 import { readYaml } from '../yaml-source.js';
+import { readDisk, readPlan } from './render-plans.js';
 import { Checks, environmentList, finish, Names, type ImportOptions } from './common.js';
 
 // render.yaml Blueprint → ProjectSpec (REFERENCE.md §5). Services of every compute type,
@@ -25,13 +26,11 @@ const SERVICE_UNSUPPORTED: Record<string, string> = {
   repo: 'Wharf deploys the uploaded source; not mapped',
   branch: 'Wharf deploys the uploaded source; not mapped',
   region: 'Wharf runs on your own machines; no regions',
-  plan: 'instance plans are not supported yet; ignored',
   image: 'prebuilt images come with the Docker driver; ignored',
   registryCredential: 'prebuilt images come with the Docker driver; ignored',
   autoDeploy: 'Wharf deploys when you run `wharf up`; auto-deploy is not supported yet',
   autoDeployTrigger: 'Wharf deploys when you run `wharf up`; auto-deploy is not supported yet',
   buildFilter: 'build filters are not supported yet; ignored',
-  disk: 'persistent disks are not supported yet; ignored',
   previews: 'preview environments are not supported yet; ignored',
   previewPlan: 'preview environments are not supported yet; ignored',
   pullRequestPreviewsEnabled: 'preview environments are not supported yet; ignored',
@@ -229,7 +228,7 @@ function readService(ctx: Context, path: PathSegment[], service: Record<string, 
   if (type === 'static' || runtime === 'static') out.kind = 'static';
   else if (type === 'pserv') {
     out.kind = 'web';
-    warnings.add(field('type'), 'private service: routed like web until private networking lands');
+    warnings.add(field('type'), 'private service: Wharf also routes it publicly, like web; other services reach it privately at ${{' + name + '.RAILWAY_PRIVATE_DOMAIN}}');
   } else out.kind = type;
   // runtime: docker needs no builder setting: the Dockerfile is detected first on Wharf's docker
   // runtime, and on the process runtime another builder takes the folder when one recognises it.
@@ -281,6 +280,11 @@ function readService(ctx: Context, path: PathSegment[], service: Record<string, 
     if (service.numInstances !== undefined) warnings.add(field('numInstances'), 'scaling wins over numInstances, as on Render');
     out.numReplicas = min;
     warnings.add(field('scaling'), `autoscaling is not supported; runs minInstances (${min}) replica${min === 1 ? '' : 's'}`);
+  }
+  if (service.plan !== undefined) Object.assign(out, readPlan(checks, warnings, field('plan'), service.plan) ?? {});
+  if (service.disk !== undefined) {
+    out.volumes = [readDisk(checks, warnings, field('disk'), service.disk)];
+    if (Number(out.numReplicas ?? 1) > 1) warnings.add(field('disk'), 'Render runs a service with a disk as one instance; Wharf gives every replica the same volume');
   }
   if (service.maxShutdownDelaySeconds !== undefined) out.drainingSeconds = checks.int(field('maxShutdownDelaySeconds'), service.maxShutdownDelaySeconds, 1, 300);
   const domainsKey = service.domains !== undefined ? 'domains' : service.domain !== undefined ? 'domain' : null;
@@ -370,7 +374,6 @@ function readEnvVar(ctx: Context, path: PathSegment[], entry: Record<string, unk
       const [host, port] = keyValue ? ['REDISHOST', 'REDISPORT'] : ['RAILWAY_PRIVATE_DOMAIN', 'PORT'];
       const value =
         property === 'connectionString' ? ref(target, 'REDIS_URL') : property === 'host' ? ref(target, host) : property === 'port' ? ref(target, port) : `${ref(target, host)}:${ref(target, port)}`;
-      if (!keyValue && (property === 'host' || property === 'hostport')) warnings.add([...at, 'property'], 'private networking is not there yet: the private host resolves once it lands');
       return { key, value };
     }
   }
