@@ -15,42 +15,33 @@ export interface LocalBuildOptions {
   home?: string;
 }
 
-type ImageBuilder = (plan: BuildPlan, source: SourceDir, opts: BuildOptions & { dockerHost?: string; home?: string }) => Promise<BuiltArtifact>;
-
-// A variable, not a literal: the image builder (and dockerode) load only for a docker build.
-const IMAGE_BUILDER_MODULE = './builders/image/index.js';
-
-async function loadImageBuilder(): Promise<ImageBuilder> {
-  let mod: { buildImageArtifact?: ImageBuilder };
+/** The image builder (and dockerode) load only for a docker build. */
+async function imageBuilds(): Promise<typeof import('./builders/image/index.js')> {
   try {
-    mod = (await import(IMAGE_BUILDER_MODULE)) as typeof mod;
+    return await import('./builders/image/index.js');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ERR_MODULE_NOT_FOUND' ? 'this build of Wharf cannot build images' : (error as Error).message;
-    throw new WharfError('BUILD_FAILED', `the docker runtime is not available: ${why}`, {
-      hint: 'Build for the process runtime (unset WHARF_RUNTIME, or `runtime = "process"` in the project file), or install a Wharf with the docker driver.',
+    throw new WharfError('BUILD_FAILED', `the docker runtime is not available: ${(error as Error).message}`, {
+      hint: 'Check that dependencies are installed (`npm ci`), or build for the process runtime (unset WHARF_RUNTIME, or `runtime = "process"` in the project file).',
       cause: error,
     });
   }
-  if (!mod.buildImageArtifact) throw new WharfError('BUILD_FAILED', 'the docker runtime is not available: the image builder is missing', { hint: 'Reinstall Wharf.' });
-  return mod.buildImageArtifact;
 }
 
 /**
  * The builders and the source store, as the one seam the deploy pipeline uses: release folders
  * for the process runtime, images for docker. Images are removed by the runtime that runs them.
  */
-export function localBuildService(options: LocalBuildOptions, removeImage?: (ref: ArtifactRef) => Promise<void>): BuildService {
+export function localBuildService(options: LocalBuildOptions): BuildService {
   return {
     plan: (source, settings, context) => planBuild(source, settings, context),
     async build(plan, source, opts) {
-      if (opts.runtime === 'docker') return (await loadImageBuilder())(plan, source, { ...opts, dockerHost: options.dockerHost, home: options.home });
+      if (opts.runtime === 'docker') return (await imageBuilds()).buildImageArtifact(plan, source, { ...opts, ...(options.dockerHost ? { dockerHost: options.dockerHost } : {}), ...(options.home ? { home: options.home } : {}) });
       const releaseDir = path.join(options.releasesDir, opts.instanceId, opts.artifactId);
       return buildRelease(plan, source, { ...opts, releaseDir });
     },
     async removeArtifact(ref) {
       if (ref.kind === 'release') await removeRelease(ref.releaseDir);
-      else await removeImage?.(ref);
+      else await (await imageBuilds()).removeImageArtifact(ref, { ...(options.dockerHost ? { dockerHost: options.dockerHost } : {}) });
     },
     sourceDir: (digest: string): SourceDir => ({ path: path.join(options.sourcesDir, digest), digest }),
   };

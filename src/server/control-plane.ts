@@ -22,6 +22,9 @@ import { Reconciler } from './reconcile/reconciler.js';
 import { recoverInterruptedDeployments } from './reconcile/recovery.js';
 import { ProcessRuntime } from './runtimes/process/process-runtime.js';
 import { Runtimes } from './runtimes/runtimes.js';
+import type { DockerRuntime } from './runtimes/docker/docker-runtime.js';
+import { lazyDockerVolumes } from './volumes/engine.js';
+import { installationLabels } from './databases/docker/docker-tools.js';
 import { dockerWanted, loadDockerRuntime } from './runtimes/select.js';
 import { startMetrics } from './metrics/index.js';
 import { removeStaleUploads, storeSource } from './source/store-source.js';
@@ -72,7 +75,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
       work: { appsDir: options.isolation.appsDir, mode: options.isolation.workCopy },
       volumesDir: paths.volumes,
     }),
-    docker: () => loadDockerRuntime({ host: options.dockerHost, home: paths.home, logsDir: paths.logs }),
+    docker: () => loadDockerRuntime({ host: options.dockerHost, home: paths.home, seal: { box: keyring } }),
     defaultRuntime: options.runtime,
   });
   // Loaded before the first reconcile pass when something runs (or will run) there, so its
@@ -148,6 +151,7 @@ export async function startControlPlane(options: ServerOptions, print: (line: st
     logIndex,
     drains,
     metrics: metrics.store,
+    volumeEngines: { docker: lazyDockerVolumes(async () => ((await runtime.driver('docker')) as DockerRuntime).docker, installationLabels(paths.home)) },
   });
   const server = serve({ fetch: api.fetch, port: options.apiPort, hostname: options.apiHost });
   const exec = attachExecSocket(server, ctx);

@@ -52,6 +52,6 @@ export function createApi(deps: ApiDeps): Hono {
   logRoutes(app, deps);
   drainRoutes(app, deps);
   metricsRoutes(app, deps);
-  volumeRoutes(app, deps);
+  volumeRoutes(app, deps, deps.volumeEngines);
   return app;
 }

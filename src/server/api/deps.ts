@@ -1,3 +1,5 @@
+import type { RuntimeName } from '../../core/artifact.js';
+import type { VolumeEngine } from '../volumes/engine.js';
 import type { Readable } from 'node:stream';
 import type { SourceDir } from '../../core/build.js';
 import type { MetricsReader } from '../../core/metrics.js';
@@ -39,4 +41,6 @@ export interface ApiDeps {
   logIndex?: LogIndexer;
   /** Log drains (they read the log index); without them the drains routes answer 409. */
   drains?: DrainService;
+  /** Volumes on runtimes other than the process one (docker: lazyDockerVolumes). */
+  volumeEngines?: Partial<Record<RuntimeName, VolumeEngine>>;
 }

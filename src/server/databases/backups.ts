@@ -7,7 +7,7 @@ import type { InstanceContext } from '../store/projects.js';
 import type { DatabaseManager } from './manager.js';
 import type { OffsiteCopies } from './offsite/offsite-copies.js';
 import { freeDatabasePort, providerFor, waitForPort } from './spec.js';
-import { databaseRuntime } from './docker/runtime-choice.js';
+import type { RuntimeName } from '../../core/artifact.js';
 import { readRuntime, writeRuntime } from './runtime-marker.js';
 import { prepareServer, untilServing, volumesOf } from './server-replica.js';
 
@@ -89,12 +89,18 @@ export class BackupService {
    * row counts), and throws it away: a backup that cannot be restored is found before it is
    * needed.
    */
+  /** A backup is verified on the runtime its database runs on (process when it is gone). */
+  private sourceRuntime(backup: BackupRecord): RuntimeName {
+    const source = this.store.databases.all().find((d) => d.id === backup.databaseId);
+    return source ? readRuntime(source.dataDir) : 'process';
+  }
+
   async verify(backup: BackupRecord): Promise<Record<string, number>> {
     const { ctx } = this.manager;
     const provider = providerFor(this.manager.providers, backup.engine);
     const scratchId = `verify_${backup.id.slice(4)}`;
     const dataDir = path.join(ctx.options.paths.data, scratchId);
-    const spec: DatabaseSpec = { id: scratchId, engine: backup.engine, name: backup.databaseName, dataDir, port: await freeDatabasePort(this.store, ctx.options.privatePorts), credentials: provider.newCredentials(backup.databaseName), runtime: databaseRuntime() };
+    const spec: DatabaseSpec = { id: scratchId, engine: backup.engine, name: backup.databaseName, dataDir, port: await freeDatabasePort(this.store, ctx.options.privatePorts), credentials: provider.newCredentials(backup.databaseName), runtime: this.sourceRuntime(backup) };
     try {
       this.checkRestorable(backup, backup.engine);
       const file = await this.fileOf(backup);

@@ -8,7 +8,7 @@ import type { DatabaseRecord } from '../store/databases.js';
 import type { InstanceContext } from '../store/projects.js';
 import { freeDatabasePort, providerFor, specOf, waitForPort, type Providers } from './spec.js';
 import { dockerTools, installationLabels, type DockerTools } from './docker/docker-tools.js';
-import { databaseRuntime } from './docker/runtime-choice.js';
+import { runtimeFor } from '../runtimes/select.js';
 import { writeRuntime } from './runtime-marker.js';
 import { prepareServer, untilServing, volumesOf } from './server-replica.js';
 
@@ -77,7 +77,7 @@ export class DatabaseManager {
     try {
       // Chosen once: the database stays where its data is.
       await mkdir(record.dataDir, { recursive: true, mode: 0o700 });
-      writeRuntime(record.dataDir, databaseRuntime());
+      writeRuntime(record.dataDir, runtimeFor(this.ctx, ctx.instance.id));
       await this.start(record);
       store.databases.setStatus(record.id, 'READY');
       store.events.emit({ projectId: ctx.project.id, environmentId: ctx.environment.id, serviceId: ctx.service.id, kind: 'database.provisioned', severity: 'info', message: `${ctx.service.name} (${ctx.environment.name}): ${engine} database ready` });

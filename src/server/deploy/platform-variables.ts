@@ -2,7 +2,7 @@ import type { InstanceContext } from '../store/projects.js';
 import { publicUrl, serviceHost, type ServerOptions } from '../options.js';
 import { volumeFolder } from '../volumes/folder.js';
 import { volumeName } from '../volumes/names.js';
-import { projectRuntime } from '../volumes/runtime-of.js';
+import { projectRuntime } from '../runtimes/select.js';
 import { privateDomain } from './placement.js';
 
 // Variables Wharf provides to every deployment, under Railway's names (so apps move over

@@ -1,6 +1,9 @@
+import path from 'node:path';
 import { RUNTIME_NAMES, type RuntimeName } from '../../core/artifact.js';
 import { WharfError } from '../../core/errors.js';
+import type { Project } from '../../core/model.js';
 import type { Runtime } from '../../core/runtime.js';
+import type { SecretBox } from '../../shared/secrets/secret-box.js';
 import type { ServerOptions } from '../options.js';
 import type { Store } from '../store/store.js';
 
@@ -19,7 +22,11 @@ export function runtimeFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeNam
 export function runtimeFor(ctx: { store: Store; options: Pick<ServerOptions, 'runtime'> }, instanceId: string): RuntimeName {
   const instance = ctx.store.projects.getInstance(instanceId);
   const service = ctx.store.projects.getService(instance.serviceId);
-  return ctx.store.projects.getProject(service.projectId).runtime ?? ctx.options.runtime;
+  return projectRuntime(ctx.store.projects.getProject(service.projectId), ctx.options);
+}
+
+export function projectRuntime(project: Pick<Project, 'runtime'>, options: Pick<ServerOptions, 'runtime'>): RuntimeName {
+  return project.runtime ?? options.runtime;
 }
 
 /** Whether anything on this installation needs the docker driver at start (so it is loaded then). */
@@ -35,30 +42,19 @@ export interface DockerRuntimeLoadOptions {
   host: string;
   /** WHARF_HOME: containers and networks are labelled with a hash of it. */
   home: string;
-  logsDir: string;
+  /** Seals replicas' secret values in the driver's state folder, so an adopting control plane still redacts. */
+  seal?: { box: SecretBox };
 }
 
-// A variable, not a literal: the driver is optional at build time and loaded only when used,
-// so dockerode and the driver stay out of a process-only installation.
-const DOCKER_DRIVER_MODULE = './docker/docker-runtime.js';
-
-/** The docker driver, loaded on first use; a clear error when this build has none. */
+/** The docker driver, loaded on first use (dockerode stays out of a process-only server). */
 export async function loadDockerRuntime(options: DockerRuntimeLoadOptions): Promise<Runtime> {
-  let mod: { DockerRuntime?: new (options: DockerRuntimeLoadOptions) => Runtime };
   try {
-    mod = (await import(DOCKER_DRIVER_MODULE)) as typeof mod;
+    const { DockerRuntime } = await import('./docker/docker-runtime.js');
+    return new DockerRuntime({ host: options.host, home: options.home, stateDir: path.join(options.home, 'docker'), ...(options.seal ? { seal: options.seal } : {}) });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ERR_MODULE_NOT_FOUND' ? 'this build of Wharf has no docker driver' : (error as Error).message;
-    throw new WharfError('RUNTIME_ERROR', `the docker runtime is not available: ${why}`, {
-      hint: 'Use the process runtime (unset WHARF_RUNTIME, or `runtime = "process"` in the project file), or install a Wharf with the docker driver.',
+    throw new WharfError('RUNTIME_ERROR', `the docker runtime is not available: ${(error as Error).message}`, {
+      hint: 'Check that dependencies are installed (`npm ci`), or use the process runtime (unset WHARF_RUNTIME, or `runtime = "process"` in the project file).',
       cause: error,
     });
   }
-  if (!mod.DockerRuntime) {
-    throw new WharfError('RUNTIME_ERROR', 'the docker runtime is not available: its module exports no DockerRuntime', {
-      hint: 'Reinstall Wharf; use the process runtime meanwhile.',
-    });
-  }
-  return new mod.DockerRuntime(options);
 }

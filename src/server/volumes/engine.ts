@@ -94,10 +94,10 @@ export async function folderBytes(dir: string): Promise<number | null> {
  * that mounts the volume (`GET`/`PUT /containers/{id}/archive`), so no shell runs and nothing
  * but the volume is reachable. `helperImage` is any image the engine has (it never runs).
  */
-export function dockerVolumes(docker: Docker, opts: { helperImage: string; labels?: Record<string, string> }): VolumeEngine {
+export function dockerVolumes(docker: Docker, opts: { helperImage: string | (() => Promise<string>); labels?: Record<string, string> }): VolumeEngine {
   const withHelper = async <T>(name: string, readOnly: boolean, work: (c: Docker.Container) => Promise<T>): Promise<T> => {
     const container = await docker.createContainer({
-      Image: opts.helperImage,
+      Image: typeof opts.helperImage === 'string' ? opts.helperImage : await opts.helperImage(),
       Cmd: ['true'],
       Labels: { ...opts.labels, 'wharf.managed': '1', 'wharf.role': 'volume-helper' },
       HostConfig: { Mounts: [{ Type: 'volume', Source: dockerVolumeName(name), Target: '/volume', ReadOnly: readOnly }], NetworkMode: 'none' },
@@ -163,4 +163,33 @@ async function inspectVolume(docker: Docker, name: string): Promise<{ Labels?: R
     }
     throw error;
   }
+}
+
+/**
+ * The docker volumes of a server whose docker driver loads on first use: the engine is asked for
+ * only when a docker volume is listed, backed up, restored or removed. The helper container
+ * never runs, so any image the engine holds will do: the first one it lists.
+ */
+export function lazyDockerVolumes(engine: () => Promise<Docker>, labels?: Record<string, string>): VolumeEngine {
+  let made: Promise<VolumeEngine> | null = null;
+  const get = () =>
+    (made ??= engine().then((docker) =>
+      dockerVolumes(docker, {
+        ...(labels ? { labels } : {}),
+        helperImage: async () => {
+          const images = await docker.listImages();
+          if (!images[0]) throw new WharfError('CONFLICT', 'the Docker engine holds no image to mount the volume with', { hint: 'Deploy the service once (or pull any image), then try again.' });
+          return images[0].Id;
+        },
+      }),
+    )).catch((error: unknown) => {
+      made = null;
+      throw error;
+    });
+  return {
+    sizes: async (names) => (await get()).sizes(names),
+    backup: async (name, file) => (await get()).backup(name, file),
+    restore: async (name, file) => (await get()).restore(name, file),
+    remove: async (name) => (await get()).remove(name),
+  };
 }

@@ -78,7 +78,7 @@ export function environmentRoutes(app: Hono, deps: ApiDeps): void {
       const instance = store.projects.findInstance(service.id, environment.id);
       if (instance) await deployer.stopAll(instance.id);
       // A volume goes only with its service instance (docs/volumes.md).
-      if (instance) await new VolumeService({ store, options: deps.options }).removeForInstance(instance.id);
+      if (instance) await new VolumeService({ store, options: deps.options, ...(deps.volumeEngines ? { engines: deps.volumeEngines } : {}) }).removeForInstance(instance.id);
     }
     store.projects.deleteEnvironment(environment.id);
     await deps.routes.push();

@@ -14,7 +14,7 @@ export interface DockerTools {
   image(engine: DatabaseEngine, onProgress?: PullProgress): Promise<Extract<ArtifactRef, { kind: 'image' }>>;
 }
 
-/** The labels of every object this installation makes (seam.md): `wharf.home` keeps two installations on one engine apart. */
+/** The labels of every object this installation makes (the docker runtime's labels, docs/docker.md): `wharf.home` keeps two installations on one engine apart. */
 export function installationLabels(home: string): Record<string, string> {
   return { 'wharf.managed': '1', 'wharf.home': createHash('sha256').update(home).digest('hex').slice(0, 12) };
 }
