@@ -6,7 +6,7 @@ import type { RunAs } from '../../core/runtime.js';
 import { runCommand } from '../exec/run-command.js';
 import { chownTree, sealRelease } from '../isolation/work-copy.js';
 import { displayArgv } from '../../shared/source-files.js';
-import { staticDirsOf } from './static/static-builder.js';
+import { staticDirsOf, staticServerFiles } from './static/static-builder.js';
 
 // Runs any builder's plan: copy the source, run each step in the copy, record the plan,
 // then rename the copy into place. A release directory only ever exists complete.
@@ -57,6 +57,13 @@ export async function buildRelease(plan: BuildPlan, source: SourceDir, opts: Bui
       await runStep(step.argv, shown, work, env, user, opts);
     }
     if (plan.builder === 'STATIC') await checkStaticOutput(plan, work);
+    // Written after the build, as Wharf (the release is sealed next): a site cannot replace it.
+    const bundled = Object.entries(await staticServerFiles(plan.start.argv));
+    if (bundled.length > 0) await fs.rm(path.join(work, '.wharf'), { recursive: true, force: true });
+    for (const [file, content] of bundled) {
+      await fs.mkdir(path.dirname(path.join(work, file)), { recursive: true });
+      await fs.writeFile(path.join(work, file), content);
+    }
     opts.log(`==> start: ${displayArgv(plan.start.argv)}`, 'sys');
     const record = { plan, source: { digest: source.digest }, createdAt: new Date().toISOString() };
     await fs.writeFile(path.join(work, ARTIFACT_FILE), JSON.stringify(record, null, 2) + '\n');

@@ -1,5 +1,6 @@
 import type { ArtifactRecord, Deployment } from '../../core/model.js';
-import { isWharfError } from '../../core/errors.js';
+import { isWharfError, WharfError } from '../../core/errors.js';
+import type { RuntimeName } from '../../core/artifact.js';
 import { LogWriter } from '../../shared/log-writer.js';
 import { buildLogFile } from '../observe/log-paths.js';
 import { appsFolders, appUserFor } from '../isolation/isolation.js';
@@ -13,6 +14,8 @@ import { emitDeploymentEvent } from './events.js';
 import { runPreDeploy } from './pre-deploy.js';
 import { Redactor } from '../../shared/secrets/redact.js';
 import { safeMessage } from '../variables/safe-message.js';
+import { defaultDocker } from '../builders/image/engine.js';
+import { prebuiltImageArtifact } from './prebuilt-image.js';
 import { runtimeFor } from '../runtimes/select.js';
 
 /**
@@ -89,6 +92,30 @@ export async function runDeployment(ctx: DeployContext, deploymentId: string): P
   return store.deployments.get(deployment.id);
 }
 
+/** A service that runs a prebuilt image (the `image` setting, Compose `image:`): no build. */
+async function prebuiltArtifact(ctx: DeployContext, deployment: Deployment, runtime: RuntimeName, log: LogWriter): Promise<ArtifactRecord> {
+  const image = deployment.config.image!;
+  if (runtime !== 'docker') {
+    throw new WharfError('INVALID_CONFIG', `this service runs the prebuilt image ${image}, which needs the docker runtime`, {
+      hint: 'Set `runtime = "docker"` in the project file (or WHARF_RUNTIME=docker on the server), or remove `image` so Wharf builds the source.',
+    });
+  }
+  log.write('sys', `==> prebuilt image ${image}`);
+  const built = await prebuiltImageArtifact(await defaultDocker(ctx.options.dockerHost), image, (line, stream) => log.write(stream, line));
+  const worker = ctx.store.projects.describeInstance(deployment.instanceId).service.kind === 'worker';
+  const command = deployment.config.startCommand;
+  const artifact = ctx.store.artifacts.add({
+    id: ctx.store.artifacts.newId(),
+    instanceId: deployment.instanceId,
+    ref: built.ref,
+    builder: 'IMAGE',
+    // The image's own ENTRYPOINT/CMD unless the service names a start command.
+    start: { argv: command ? ['sh', '-c', command] : [], kind: worker ? 'worker' : 'web' },
+  });
+  ctx.store.deployments.setArtifact(deployment.id, artifact.id);
+  return artifact;
+}
+
 async function obtainArtifact(ctx: DeployContext, deployment: Deployment, log: LogWriter): Promise<ArtifactRecord> {
   const { store } = ctx;
   if (deployment.artifactId) {
@@ -101,6 +128,7 @@ async function obtainArtifact(ctx: DeployContext, deployment: Deployment, log: L
   store.deployments.setStatus(deployment.id, 'BUILDING', 'building');
   const source = serviceSource(ctx.builds.sourceDir(deployment.sourceDigest), deployment.config.rootDirectory);
   const runtime = runtimeFor(ctx, deployment.instanceId);
+  if (deployment.config.image) return prebuiltArtifact(ctx, deployment, runtime, log);
   const plan = await ctx.builds.plan(source, deployment.config, { runtime, variables: deployment.variables });
   // A worker gets no port and no route, whatever its start command looks like.
   if (store.projects.describeInstance(deployment.instanceId).service.kind === 'worker') plan.start = { ...plan.start, kind: 'worker' };

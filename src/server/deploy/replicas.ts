@@ -5,6 +5,7 @@ import type { ArtifactRecord } from '../../core/model.js';
 import { replicaLogFile } from '../observe/log-paths.js';
 import { appUserFor } from '../isolation/isolation.js';
 import { freePort } from '../ports.js';
+import { ensurePrivatePorts } from './private-ports.js';
 import { newId } from '../store/ids.js';
 import type { DeployContext } from './context.js';
 import { placementOf } from './placement.js';
@@ -15,7 +16,7 @@ import { baseEnvironment, platformVariables } from './platform-variables.js';
 
 export async function startReplica(ctx: DeployContext, deployment: Deployment, artifact: ArtifactRecord): Promise<ReplicaRecord> {
   const web = artifact.start.kind === 'web';
-  const port = web ? await freePort() : null;
+  const port = web ? await replicaPort(ctx, deployment.instanceId, artifact) : null;
   const record = ctx.store.replicas.add({
     id: newId('rep'),
     deploymentId: deployment.id,
@@ -58,6 +59,17 @@ export async function startReplica(ctx: DeployContext, deployment: Deployment, a
   };
   await ctx.runtime.start(spec);
   return record;
+}
+
+/**
+ * The port a replica listens on. A process shares the machine's ports, so each gets a free one;
+ * a container has its own address, so all of an instance's containers listen on its private
+ * port, which is what `${{api.PORT}}` and RAILWAY_PRIVATE_URL give other services on the network.
+ */
+async function replicaPort(ctx: DeployContext, instanceId: string, artifact: ArtifactRecord): Promise<number> {
+  if (artifact.ref.kind !== 'image') return freePort();
+  await ensurePrivatePorts(ctx.store, ctx.options);
+  return ctx.store.projects.getInstance(instanceId).privatePort ?? freePort();
 }
 
 /**

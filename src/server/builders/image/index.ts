@@ -8,7 +8,8 @@ import { readText } from '../../../shared/source-files.js';
 import { parseDockerfile } from '../dockerfile/parse-dockerfile.js';
 import { stageContext, type StageOptions } from './context.js';
 import { defaultDocker, homeLabel, imageBuildSettings, supportsBuildkit, type ImageBuildSettings, type ImageEngine } from './engine.js';
-import { baseImageFor, planDockerfile, staticServerFiles } from './plan-dockerfile.js';
+import { baseImageFor, planDockerfile } from './plan-dockerfile.js';
+import { staticServerFiles } from '../static/static-builder.js';
 import { BuildProgress, type BuildMessage } from './progress.js';
 
 // Builds a plan into an image through the Engine API: the user's Dockerfile, or one generated
@@ -105,7 +106,7 @@ async function contextFor(plan: BuildPlan, source: SourceDir, settings: ImageBui
   const text = planDockerfile(plan, base);
   opts.log('==> generated Dockerfile:', 'sys');
   for (const line of text.trimEnd().split('\n')) opts.log(`    ${line}`, 'sys');
-  return { contextDir: source.path, generated: { dockerfile: text, extra: await staticServerFiles(plan) }, syntax: null };
+  return { contextDir: source.path, generated: { dockerfile: text, extra: await staticServerFiles(plan.start.argv) }, syntax: null };
 }
 
 /** Runs one build request to its end; true when the time limit stopped it. */

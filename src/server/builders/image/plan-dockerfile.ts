@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BuildPlan } from '../../../core/build.js';
 import { entryPath } from '../../../core/entrypoint.js';
 import { WharfError } from '../../../core/errors.js';
-import { staticDirsOf } from '../static/static-builder.js';
+import { STATIC_SERVER_DIR, staticDirsOf } from '../static/static-builder.js';
 import { GENERATED_SOURCE_DIR } from './context.js';
 import type { ImageBuildSettings } from './engine.js';
 
@@ -15,9 +15,6 @@ import type { ImageBuildSettings } from './engine.js';
 // history; CI=true is a build-time default only (ARG), never in the image's environment.
 
 export const APP_UID = 10001;
-/** Where Wharf's static server goes inside the context (and so inside /app). */
-export const STATIC_SERVER_DIR = '.wharf/static-server';
-const STATIC_SERVER_FILES = ['main', 'serve', 'content-types'] as const;
 
 export function baseImageFor(plan: BuildPlan, bases: ImageBuildSettings['baseImages']): string {
   if (plan.baseImage) return plan.baseImage;
@@ -55,25 +52,4 @@ function startArgv(plan: BuildPlan): string[] {
     throw new WharfError('BUILD_FAILED', 'the plan has no start command to put in the image', { hint: 'Set one: `wharf settings --set startCommand="..."`.' });
   }
   return plan.start.argv;
-}
-
-/**
- * Wharf's static server as files for the context, when the plan serves a static site. It needs
- * only Node's own modules, so the compiled files run on any base image with `node`. Under tsx
- * (tests) the sources are TypeScript: the compiled copy in dist/ is used (`npm run build`).
- */
-export async function staticServerFiles(plan: BuildPlan): Promise<Record<string, Buffer | string>> {
-  if (!staticDirsOf(plan.start.argv)) return {};
-  const entry = entryPath(import.meta.url, '../../../static-server/main');
-  const compiledDir = entry.endsWith('.ts') ? path.dirname(entry).replace(/([/\\])src([/\\])static-server$/, '$1dist$2static-server') : path.dirname(entry);
-  const files: Record<string, Buffer | string> = { [`${STATIC_SERVER_DIR}/package.json`]: '{ "type": "module" }\n' };
-  for (const name of STATIC_SERVER_FILES) {
-    const file = path.join(compiledDir, `${name}.js`);
-    try {
-      files[`${STATIC_SERVER_DIR}/${name}.js`] = await fs.readFile(file);
-    } catch {
-      throw new WharfError('BUILD_FAILED', `Wharf's static server is missing (${file})`, { hint: 'Build Wharf (`npm run build`) so that dist/static-server exists, then deploy again.' });
-    }
-  }
-  return files;
 }

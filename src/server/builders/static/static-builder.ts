@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuildPlan, Builder, SourceDir } from '../../../core/build.js';
-import { entryPath, nodeEntryArgv } from '../../../core/entrypoint.js';
+import { entryPath } from '../../../core/entrypoint.js';
 import { WharfError } from '../../../core/errors.js';
 import type { ServiceSettings } from '../../../core/settings.js';
 import { inspectNodeProject } from '../node/node-project.js';
@@ -47,16 +48,43 @@ export function createStaticBuilder(options: { findExecutable?: FindExecutable }
   };
 }
 
-const STATIC_SERVER_ENTRY = entryPath(import.meta.url, '../../../static-server/main');
+/**
+ * Wharf's static server travels with the release (and the image): the executor copies its
+ * compiled files into this folder of the build output, so a site runs as its own user without
+ * reading anything of Wharf's install, which may sit in a folder only root can enter.
+ */
+export const STATIC_SERVER_DIR = '.wharf/static-server';
+const STATIC_SERVER_MAIN = `${STATIC_SERVER_DIR}/main.js`;
+const STATIC_SERVER_FILES = ['main', 'serve', 'content-types'] as const;
 
 export function staticServerArgv(dirs: readonly string[]): string[] {
-  return nodeEntryArgv(STATIC_SERVER_ENTRY, dirs);
+  return [process.execPath, STATIC_SERVER_MAIN, ...dirs];
 }
 
 /** The folders a static-server start argv serves, or null when the argv starts something else. */
 export function staticDirsOf(argv: readonly string[]): string[] | null {
-  const at = argv.indexOf(STATIC_SERVER_ENTRY);
-  return at === -1 ? null : argv.slice(at + 1);
+  return argv[1] === STATIC_SERVER_MAIN ? argv.slice(2) : null;
+}
+
+/**
+ * The static server's files, by their path in the build output, when the plan serves a static
+ * site. It needs only Node's own modules. Under tsx (tests) the sources are TypeScript: the
+ * compiled copy in dist/ is used (`npm run build`).
+ */
+export async function staticServerFiles(startArgv: readonly string[]): Promise<Record<string, Buffer | string>> {
+  if (!staticDirsOf(startArgv)) return {};
+  const entry = entryPath(import.meta.url, '../../../static-server/main');
+  const compiledDir = entry.endsWith('.ts') ? path.dirname(entry).replace(/([/\\])src([/\\])static-server$/, '$1dist$2static-server') : path.dirname(entry);
+  const files: Record<string, Buffer | string> = { [`${STATIC_SERVER_DIR}/package.json`]: '{ "type": "module" }\n' };
+  for (const name of STATIC_SERVER_FILES) {
+    const file = path.join(compiledDir, `${name}.js`);
+    try {
+      files[`${STATIC_SERVER_DIR}/${name}.js`] = await readFile(file);
+    } catch {
+      throw new WharfError('BUILD_FAILED', `Wharf's static server is missing (${file})`, { hint: 'Build Wharf (`npm run build`) so that dist/static-server exists, then deploy again.' });
+    }
+  }
+  return files;
 }
 
 function checkStaticDir(dir: string): string {

@@ -90,3 +90,16 @@ export function checkMounts(volumes: VolumeMount[] | undefined, opts: HostOption
     }
   }
 }
+
+/**
+ * spec.publish: the port also bound on the host (a database server on 127.0.0.1 only, so
+ * host-side backup tools and process-runtime apps reach it as they do a process server).
+ */
+export function publishedPorts(spec: Pick<ReplicaSpec, 'port' | 'publish'>): { exposed: { ExposedPorts?: Record<string, object> }; bindings: { PortBindings?: Dockerode.PortMap } } {
+  if (!spec.publish || spec.port === null) return { exposed: {}, bindings: {} };
+  const key = `${spec.port}/tcp`;
+  return {
+    exposed: { ExposedPorts: { [key]: {} } },
+    bindings: { PortBindings: { [key]: [{ HostIp: spec.publish.hostIp, HostPort: String(spec.publish.hostPort) }] } },
+  };
+}

@@ -15,7 +15,7 @@ import type {
 import type { SecretBox } from '../../../shared/secrets/secret-box.js';
 import { Bookkeeping } from './bookkeeping.js';
 import { dockerFromHost, statusCodeOf, tolerate } from './client.js';
-import { checkMounts, envList, hostConfig, imageOf, restartPolicyOf, userOf } from './container-config.js';
+import { checkMounts, publishedPorts, envList, hostConfig, imageOf, restartPolicyOf, userOf } from './container-config.js';
 import { openExec } from './exec-session.js';
 import { baseLabels, checkReplicaId, containerName, factsFromLabels, homeLabel, labelFilter, LABEL, replicaLabels, type ReplicaFacts } from './labels.js';
 import { ensureNetwork, ensureVolumes, networkingConfig } from './networks.js';
@@ -103,14 +103,19 @@ export class DockerRuntime implements Runtime {
       container = await this.docker.createContainer({
         name,
         Image: image,
+        // A database server's argv is the whole program (the provider prepared its volume in a
+        // one-shot container): an official image's entrypoint script would redo that setup.
+        ...(spec.role === 'database' ? { Entrypoint: [] } : {}),
         ...(spec.command.length > 0 ? { Cmd: spec.command } : {}),
         Env: envList(spec.env, spec.port),
+        ...publishedPorts(spec).exposed,
         ...userOf(spec.user),
         Labels: labels,
         StopTimeout: Math.ceil(spec.stopGraceMs / 1000),
         HostConfig: {
           ...hostConfig(spec.limits, spec.volumes),
           RestartPolicy: restartPolicyOf(spec.restart),
+          ...publishedPorts(spec).bindings,
           ...(net.HostConfigNetworkMode ? { NetworkMode: net.HostConfigNetworkMode } : {}),
         },
         ...(net.NetworkingConfig ? { NetworkingConfig: net.NetworkingConfig } : {}),

@@ -1,4 +1,4 @@
-import { chown, mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunAs, VolumeMount } from '../../../core/runtime.js';
 
@@ -23,6 +23,8 @@ export async function prepareVolumes(volumesDir: string, volumes: readonly Volum
   for (const volume of volumes) {
     const dir = volumeDir(volumesDir, volume.name);
     await mkdir(path.dirname(dir), { recursive: true, mode: 0o711 });
+    // The server's umask (077) narrowed the mode: apps running as their own users pass through.
+    await chmod(path.dirname(dir), 0o711);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     if (user) await chown(dir, user.uid, user.gid);
     dirs.push(dir);
