@@ -77,13 +77,8 @@ test('runtimeFromEnv: process by default, docker when asked, anything else refus
   assert.throws(() => runtimeFromEnv({ WHARF_RUNTIME: 'podman' }), /WHARF_RUNTIME must be one of process, docker/);
 });
 
-test('loadDockerRuntime: a build without the driver says so, with a hint', async () => {
-  try {
-    const driver = await loadDockerRuntime({ host: 'unix:///nonexistent.sock', home: '/nonexistent', logsDir: '/nonexistent' });
-    // The driver is present in this build: constructing it must not need the engine.
-    assert.equal(driver.name, 'docker');
-  } catch (error) {
-    assert.match((error as Error).message, /^the docker runtime is not available: /);
-    assert.match((error as { hint?: string }).hint ?? '', /process runtime/);
-  }
+test('loadDockerRuntime: the driver loads without reaching the engine (it is asked only when used)', async () => {
+  const driver = await loadDockerRuntime({ host: 'unix:///nonexistent.sock', home: '/nonexistent' });
+  assert.equal(driver.name, 'docker');
+  await assert.rejects(driver.list(), (error: Error) => error.message.length > 0);
 });
