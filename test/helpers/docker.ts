@@ -213,3 +213,21 @@ export function hostCaBundle(dir = HOST_CA_DIR): string[] {
   }
   return names.filter((n) => n.endsWith('.crt')).sort().map((n) => path.join(dir, n));
 }
+
+/**
+ * The server environment of a Wharf on the docker runtime in tests: the local base images
+ * stand in for the official ones (no registry here), for builds and for databases. Pass it to
+ * startWharf (test/helpers/wharf.ts) after `ensureBaseImages()`.
+ */
+export function dockerWharfEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    WHARF_RUNTIME: 'docker',
+    WHARF_DOCKER_BASE_NODE: BASE_IMAGES.node,
+    WHARF_DOCKER_BASE_STATIC: BASE_IMAGES.node,
+    WHARF_DOCKER_BASE_PYTHON: BASE_IMAGES.python,
+    WHARF_DOCKER_IMAGE_POSTGRES: BASE_IMAGES.postgres,
+    WHARF_DOCKER_IMAGE_REDIS: BASE_IMAGES.redis,
+    WHARF_DOCKER_IMAGE_MARIADB: BASE_IMAGES.mariadb,
+    ...extra,
+  };
+}
