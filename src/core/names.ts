@@ -31,3 +31,15 @@ export function checkId(value: string): string {
   if (!ID_PATTERN.test(value)) throw new WharfError('BAD_REQUEST', `'${value}' is not a valid id`);
   return value;
 }
+
+/** Replica ids become folder and container names: checked before they reach either. */
+export const REPLICA_ID_PATTERN = /^[a-z0-9_-]{1,64}$/;
+
+export function checkReplicaId(replicaId: string): string {
+  if (typeof replicaId !== 'string' || !REPLICA_ID_PATTERN.test(replicaId)) {
+    throw new WharfError('BAD_REQUEST', `'${String(replicaId)}' is not a valid replica id`, {
+      hint: 'Replica ids are 1-64 characters: lowercase letters, digits, "_" and "-".',
+    });
+  }
+  return replicaId;
+}

@@ -1,6 +1,6 @@
 import type { ReplicaState } from '../core/runtime.js';
 import { AppProcess } from './app-process.js';
-import { LivenessMonitor } from './liveness.js';
+import { LivenessMonitor } from '../shared/liveness.js';
 import type { LogWriter } from '../shared/log-writer.js';
 import { signalGroup } from './process-group.js';
 import {

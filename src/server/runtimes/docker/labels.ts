@@ -1,7 +1,8 @@
+import { checkReplicaId } from '../../../core/names.js';
+export { checkReplicaId };
 import { createHash } from 'node:crypto';
 import type { LivenessSpec, ReplicaRole, ReplicaSpec } from '../../../core/runtime.js';
 import type { RestartPolicy } from '../../../core/settings.js';
-import { WharfError } from '../../../core/errors.js';
 
 // Names and labels of everything the docker runtime creates (one convention all of Wharf uses). The
 // labels carry every non-secret fact needed to rebuild a replica's status after a restart of
@@ -29,18 +30,6 @@ export const LABEL = {
 /** `wharf.home`: two installations on one engine never adopt each other's containers. */
 export function homeLabel(home: string): string {
   return createHash('sha256').update(home).digest('hex').slice(0, 12);
-}
-
-/** Replica ids become container names and folder names: checked before they reach either. */
-export const REPLICA_ID_PATTERN = /^[a-z0-9_-]{1,64}$/;
-
-export function checkReplicaId(replicaId: string): string {
-  if (typeof replicaId !== 'string' || !REPLICA_ID_PATTERN.test(replicaId)) {
-    throw new WharfError('BAD_REQUEST', `'${String(replicaId)}' is not a valid replica id`, {
-      hint: 'Replica ids are 1-64 characters: lowercase letters, digits, "_" and "-".',
-    });
-  }
-  return replicaId;
 }
 
 /** A job or exec id as a container-name-safe word (the engine allows [a-zA-Z0-9][a-zA-Z0-9_.-]*). */

@@ -7,7 +7,7 @@ import { restartPolicyOf } from './container-config.js';
 import type { ReplicaFacts } from './labels.js';
 import { OrderedLogFile } from './log-file.js';
 import { LogPump } from './log-pump.js';
-import { RunLiveness } from './liveness.js';
+import { LivenessMonitor } from '../../../shared/liveness.js';
 import { describeEnd, endpointOf, stateOf, totalRestarts, type InspectLike } from './state-map.js';
 import type { SecretValue } from '../../../shared/secrets/redact.js';
 
@@ -19,7 +19,7 @@ import type { SecretValue } from '../../../shared/secrets/redact.js';
 export class ReplicaWatch {
   private readonly log: OrderedLogFile;
   private readonly pump: LogPump;
-  private liveness: RunLiveness | null = null;
+  private liveness: LivenessMonitor | null = null;
   /** The State.StartedAt of the run the liveness monitor watches. */
   private livenessRun: string | null = null;
   /** Wharf is restarting the container after failed probes (the engine sees a plain stop). */
@@ -138,7 +138,7 @@ export class ReplicaWatch {
     this.livenessRun = run;
     const restarts = totalRestarts(info, record);
     const countFromMs = restarts > 0 ? (liveness.startupTimeoutMs ?? null) : null;
-    this.liveness = new RunLiveness(endpoint, liveness, {
+    this.liveness = new LivenessMonitor(endpoint, liveness, {
       onHealthy: () => {
         if (this.livenessRun !== run || this.closed) return;
         const current = this.record();
@@ -157,7 +157,8 @@ export class ReplicaWatch {
           this.log.sys(`liveness restart failed: ${(err as Error).message}`);
         });
       },
-    }, countFromMs, record.healthyRun === run);
+    }, { countFromMs, alreadyHealthy: record.healthyRun === run });
+    this.liveness.start();
   }
 
   /** The threshold was reached: out of the routing set, then restarted (or given up) by Wharf. */

@@ -1,20 +1,9 @@
+import { checkReplicaId, REPLICA_ID_PATTERN } from '../../../core/names.js';
+export { checkReplicaId };
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { WharfError } from '../../../core/errors.js';
 import type { ReplicaStatus } from '../../../core/runtime.js';
 import { replicaFiles, type SupervisedSpec, type SupervisedStatus } from '../../../supervisor/status-file.js';
-
-// Replica ids become directory names: checked before they reach a path.
-export const REPLICA_ID_PATTERN = /^[a-z0-9_-]{1,64}$/;
-
-export function checkReplicaId(replicaId: string): string {
-  if (typeof replicaId !== 'string' || !REPLICA_ID_PATTERN.test(replicaId)) {
-    throw new WharfError('BAD_REQUEST', `'${String(replicaId)}' is not a valid replica id`, {
-      hint: 'Replica ids are 1-64 characters: lowercase letters, digits, "_" and "-".',
-    });
-  }
-  return replicaId;
-}
 
 export async function readJson<T>(file: string): Promise<T | null> {
   try {

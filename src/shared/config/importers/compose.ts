@@ -23,7 +23,7 @@ const WHY: Record<string, string> = {
   env_file: 'env files are not read; set those variables in wharf.toml or with `wharf variables set`',
   networks: 'services of a project reach each other by ${{service.RAILWAY_PRIVATE_DOMAIN}}; ignored',
   expose: 'Wharf assigns $PORT; ignored',
-  entrypoint: 'Dockerfile builds come with the Docker driver; ignored (set command)',
+  entrypoint: 'not supported yet; ignored (set command, or the ENTRYPOINT in the Dockerfile)',
   container_name: 'Wharf names replicas itself; ignored',
   profiles: 'every service in wharf.toml is deployed; profiles ignored',
   links: 'services reach each other by ${{service.RAILWAY_PRIVATE_DOMAIN}}; ignored',

@@ -31,3 +31,12 @@ test('railway.json build.builder DOCKERFILE and build.dockerfilePath', () => {
   assert.equal(spec.services.web!.dockerfilePath, 'Dockerfile.web');
   assert.deepEqual(warnings, []);
 });
+
+test('render.yaml runtime: image with image.url runs that prebuilt image', () => {
+  const yaml = 'services:\n  - type: web\n    name: proxy\n    runtime: image\n    image:\n      url: docker.io/library/nginx:1.27\n      creds: x\n  - type: web\n    name: bare\n    runtime: image\n';
+  const { spec, warnings } = importRender('render.yaml', yaml);
+  assert.equal(spec.services.proxy!.image, 'docker.io/library/nginx:1.27');
+  assert.ok(warnings.some((w) => w.field === 'services[0].image.creds'));
+  assert.equal(spec.services.bare!.image, undefined);
+  assert.ok(warnings.some((w) => w.field === 'services[1].runtime' && /needs image.url/.test(w.message)), JSON.stringify(warnings));
+});

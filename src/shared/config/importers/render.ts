@@ -26,8 +26,7 @@ const SERVICE_UNSUPPORTED: Record<string, string> = {
   repo: 'Wharf deploys the uploaded source; not mapped',
   branch: 'Wharf deploys the uploaded source; not mapped',
   region: 'Wharf runs on your own machines; no regions',
-  image: 'prebuilt images come with the Docker driver; ignored',
-  registryCredential: 'prebuilt images come with the Docker driver; ignored',
+  registryCredential: 'private registries are not supported yet: log the engine in (`docker login`) so it can pull the image; ignored',
   autoDeploy: 'Wharf deploys when you run `wharf up`; auto-deploy is not supported yet',
   autoDeployTrigger: 'Wharf deploys when you run `wharf up`; auto-deploy is not supported yet',
   buildFilter: 'build filters are not supported yet; ignored',
@@ -234,7 +233,14 @@ function readService(ctx: Context, path: PathSegment[], service: Record<string, 
   // runtime, and on the process runtime another builder takes the folder when one recognises it.
   if (runtime === 'docker') {
     /* the Dockerfile builds */
-  } else if (runtime === 'image') warnings.add(field(runtimeKey!), "runtime 'image' (a prebuilt image) is not supported yet; Wharf detects the builder from the source instead");
+  } else if (runtime === 'image') {
+    // runtime: image with image.url: the prebuilt image (Wharf's `image` setting, docker runtime).
+    const image = service.image === undefined ? undefined : checks.map(field('image'), service.image, 'a mapping { url }');
+    const url = image ? checks.optionalString([...field('image'), 'url'], image.url) : undefined;
+    if (url) out.image = url;
+    else warnings.add(field(runtimeKey!), "runtime 'image' needs image.url; Wharf detects the builder from the source instead");
+    for (const key of Object.keys(image ?? {})) if (key !== 'url') warnings.add([...field('image'), key], 'not supported yet; ignored');
+  }
   else if (runtime && runtime !== 'node' && runtime !== 'static') warnings.add(field(runtimeKey!), `Wharf detects the builder from the source (Node.js, static sites, Procfile); runtime '${runtime}' is not detected yet`);
 
   const rootDir = str('rootDir');

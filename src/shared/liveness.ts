@@ -1,7 +1,8 @@
-import type { LivenessSpec } from '../core/runtime.js';
-import { probeHttp, probeTcp } from '../shared/probe.js';
+import type { Endpoint, LivenessSpec } from '../core/runtime.js';
+import { probeHttp, probeTcp } from './probe.js';
 
-// Liveness: an HTTP GET (any 2xx is healthy) or a TCP connect on 127.0.0.1:port, with the
+// Liveness: an HTTP GET (any 2xx is healthy) or a TCP connect at the replica's endpoint (a
+// process supervisor's app on 127.0.0.1, a container at its address), with the
 // same probes the deploy pipeline's readiness checks use. Failures count once the app has been
 // healthy, or, for a restarted run, once its start-up time is over: a first start is the
 // business of whoever started it (the deploy pipeline, the reconciler), but nobody else watches
@@ -15,6 +16,8 @@ const STARTUP_FAST_WINDOW_MS = 5_000;
 export interface LivenessOptions {
   /** Failed probes count from this long after the start even if the app was never healthy (null: never). */
   countFromMs: number | null;
+  /** This run already answered once (seen by an earlier control plane): failures count at once. */
+  alreadyHealthy?: boolean;
   now?: () => number;
 }
 
@@ -37,13 +40,17 @@ export class LivenessMonitor {
   private readonly now: () => number;
   private startedAt = 0;
 
+  private readonly endpoint: Endpoint;
+
   constructor(
-    private readonly port: number,
+    target: Endpoint | number,
     private readonly spec: LivenessSpec,
     private readonly events: LivenessEvents,
     private readonly options: LivenessOptions = { countFromMs: null },
   ) {
+    this.endpoint = typeof target === 'number' ? { host: '127.0.0.1', port: target } : target;
     this.now = options.now ?? Date.now;
+    this.everHealthy = this.counting = options.alreadyHealthy ?? false;
   }
 
   start(): void {
@@ -62,11 +69,14 @@ export class LivenessMonitor {
     const fast = !this.everHealthy && this.now() - this.startedAt < STARTUP_FAST_WINDOW_MS;
     const delay = fast ? Math.min(STARTUP_PROBE_MS, this.spec.intervalMs) : this.spec.intervalMs;
     this.timer = setTimeout(() => void this.tick(), delay);
+    // In the control plane (the docker driver) a pending probe must not keep the process up.
+    this.timer.unref?.();
   }
 
   private async tick(): Promise<void> {
     const { path, timeoutMs, failureThreshold } = this.spec;
-    const result = path === null ? await probeTcp(this.port, timeoutMs) : await probeHttp(this.port, path, `127.0.0.1:${this.port}`, timeoutMs);
+    const { host, port } = this.endpoint;
+    const result = path === null ? await probeTcp(this.endpoint, timeoutMs) : await probeHttp(this.endpoint, path, `${host}:${port}`, timeoutMs);
     if (this.stopped) return;
     if (result.ok) {
       this.failures = 0;
