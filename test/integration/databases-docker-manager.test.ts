@@ -87,7 +87,7 @@ describe('the database manager on docker', { skip: skip ?? false, timeout: 600_0
 
   before(async () => {
     home = await mkdtemp(path.join(os.tmpdir(), 'wharf-dbmanager-'));
-    const options = serverOptionsFromEnv({ WHARF_HOME: home });
+    const options = serverOptionsFromEnv({ WHARF_HOME: home, WHARF_RUNTIME: 'docker' });
     await mkdir(options.paths.home, { recursive: true });
     store = Store.open(options.paths.database, Keyring.load({ keyFile: options.paths.secretKey }));
     const ctx = { store, runtime: containerRuntime(), options, logger: silent } as unknown as DeployContext;
