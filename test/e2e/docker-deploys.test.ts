@@ -1,6 +1,5 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { cp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,6 +7,7 @@ import type Docker from 'dockerode';
 import { spawn as spawnPty, type IPty } from 'node-pty';
 import type { DeploymentView, LogLineView, ServiceStatusView } from '../../src/core/api.js';
 import { dockerSkip, dockerEngine, dockerWharfEnv, ensureBaseImages } from '../helpers/docker.js';
+import { removeServerResources, wharfHomeLabel } from '../helpers/docker-server.js';
 import { copyExample, parseJson, REPO, startWharf, succeeded, waitFor, type CliResult, type Wharf } from '../helpers/wharf.js';
 import { describeWrk, findWrk, startWrk, type WrkRun } from '../helpers/wrk.js';
 
@@ -71,30 +71,13 @@ async function version(host = WEB_HOST): Promise<string> {
 }
 
 function homeLabel(): string {
-  return createHash('sha256').update(w().home).digest('hex').slice(0, 12);
+  return wharfHomeLabel(w().home);
 }
 
 /** The server's containers on the engine (all states), optionally of one deployment. */
 async function containersOf(deploymentId?: string): Promise<Docker.ContainerInfo[]> {
   const label = [`wharf.home=${homeLabel()}`, ...(deploymentId ? [`wharf.deployment=${deploymentId}`] : [])];
   return docker.listContainers({ all: true, filters: JSON.stringify({ label }) });
-}
-
-async function removeWhatTheServerMade(home: string): Promise<string> {
-  const label = `wharf.home=${createHash('sha256').update(home).digest('hex').slice(0, 12)}`;
-  const filters = JSON.stringify({ label: [label] });
-  const gone = (p: Promise<unknown>) => p.catch((err: { statusCode?: number }) => {
-    if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
-  });
-  const containers = await docker.listContainers({ all: true, filters });
-  for (const c of containers) await gone(docker.getContainer(c.Id).remove({ force: true, v: true }));
-  const networks = await docker.listNetworks({ filters });
-  for (const n of networks) await gone(docker.getNetwork(n.Id).remove());
-  const { Volumes: volumes } = await docker.listVolumes({ filters });
-  for (const v of volumes ?? []) await gone(docker.getVolume(v.Name).remove());
-  const images = await docker.listImages({ filters });
-  for (const i of images) await gone(docker.getImage(i.Id).remove({ force: true }));
-  return `removed ${containers.length} containers, ${networks.length} networks, ${(volumes ?? []).length} volumes, ${images.length} images`;
 }
 
 describe('docker runtime: the deploy story end to end', { skip, timeout: 420_000 }, () => {
@@ -122,7 +105,7 @@ describe('docker runtime: the deploy story end to end', { skip, timeout: 420_000
     if (!wharf) return;
     const home = wharf.home;
     await wharf.cleanup();
-    const removed = await removeWhatTheServerMade(home);
+    const removed = await removeServerResources(docker, home);
     console.log(`# phases: ${phases.join('; ')}`);
     console.log(`# cleanup: ${removed}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
@@ -131,6 +114,7 @@ describe('docker runtime: the deploy story end to end', { skip, timeout: 420_000
     const since = Date.now();
     const up = succeeded(await cli(['up']), 'wharf up (web)');
     phase(t, 'build+deploy v1 (cold)', since);
+    t.diagnostic(`v1 image build: ${up.stdout.match(/build finished in [\d.]+ s/)?.[0] ?? 'no time in the log'}`);
     // BuildKit's plain progress, line by line, streamed to the CLI: both stages' steps.
     assert.match(up.stdout, /#\d+ \[build \d\/\d\] RUN node -e/, up.stdout);
     assert.match(up.stdout, /#\d+ \[stage-1 \d\/\d\] COPY --from=build/, up.stdout);
@@ -203,6 +187,7 @@ describe('docker runtime: the deploy story end to end', { skip, timeout: 420_000
     const figures = load ? await load.result : null;
     if (figures) t.diagnostic(`wrk /: ${describeWrk(figures)}`);
     succeeded(result, 'wharf up (v2)');
+    t.diagnostic(`v2 image build: ${result.stdout.match(/build finished in [\d.]+ s/)?.[0] ?? 'no time in the log'}`);
 
     const cached = result.stdout.split('\n').filter((l) => /^#\d+ CACHED/.test(l.trim()) || / CACHED$/.test(l.trim()));
     t.diagnostic(`cached steps in the v2 build: ${cached.length}; ${result.stdout.match(/\d+ cached steps?/)?.[0] ?? 'no count line'}`);
@@ -221,31 +206,35 @@ describe('docker runtime: the deploy story end to end', { skip, timeout: 420_000
     const before = await deployments('web');
     const active = before.find((d) => d.status === 'ACTIVE')!;
     const activeContainers = (await containersOf(active.id)).map((c) => c.Id);
-    succeeded(await cli(['settings', '--set', 'healthcheckTimeout=6']), 'wharf settings');
     const answers = new Map<string, number>();
-    let done = false;
-    const vars = cli(['variables', '--set', 'HEALTH_FAIL=1']).finally(() => (done = true));
+    // Probed until the new deployment has failed (the CLI may return once it is queued).
+    let failed: DeploymentView | undefined;
     const probe = (async () => {
-      for (let i = 0; !done && i < 20_000; i++) {
+      for (let i = 0; failed?.status !== 'FAILED' && i < 5_000; i++) {
         const res = await w().get(WEB_HOST, '/').catch((e: Error) => ({ status: 0, body: e.message }));
         const key = res.status === 200 ? (JSON.parse(res.body) as { version: string }).version : `${res.status} ${res.body.slice(0, 60)}`;
         answers.set(key, (answers.get(key) ?? 0) + 1);
         await sleep(50);
       }
     })();
-    const result = await vars;
-    await probe;
-    t.diagnostic(`wharf variables (failing deploy) exited ${result.code}; answers meanwhile: ${JSON.stringify(Object.fromEntries(answers))}`);
-
-    let failed: DeploymentView | undefined;
-    await waitFor(
-      async () => {
-        [failed] = await deployments('web');
-        return failed!.number > before[0]!.number && failed!.status === 'FAILED';
-      },
-      { timeoutMs: 90_000, what: () => `the new deployment to be FAILED (latest: ${JSON.stringify(failed)})` },
-    );
+    const result = await cli(['variables', '--set', 'HEALTH_FAIL=1']);
+    t.diagnostic(`wharf variables (the failing deploy) exited ${result.code}: ${result.stdout.trim().split('\n').slice(-3).join(' | ')}`);
+    try {
+      await waitFor(
+        async () => {
+          const [latest] = await deployments('web');
+          if (latest!.number > before[0]!.number) failed = latest;
+          return failed?.status === 'FAILED';
+        },
+        { timeoutMs: 90_000, what: () => `the new deployment to be FAILED (latest: ${JSON.stringify(failed)})` },
+      );
+    } finally {
+      failed ??= { status: 'FAILED' } as DeploymentView; // ends the probe either way
+      await probe;
+    }
+    t.diagnostic(`answers while it deployed and failed: ${JSON.stringify(Object.fromEntries(answers))}`);
     phase(t, 'failing deploy', since);
+    t.diagnostic(`reason: ${failed!.reason}`);
     assert.match(failed!.reason ?? '', /health/i, failed!.reason ?? '');
     assert.deepEqual([...answers.keys()], ['v2'], 'every request answered the old version');
     assert.equal(await version(), 'v2');
