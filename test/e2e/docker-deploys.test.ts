@@ -129,6 +129,8 @@ describe('docker runtime: the deploy story end to end', { skip, timeout: 420_000
     const running = (await containersOf(d1!.id)).filter((c) => c.State === 'running');
     assert.equal(running.length, 1, JSON.stringify(running));
     firstImageId = running[0]!.ImageID;
+    // A Dockerfile's USER is who its program runs as (not Wharf's per-service uid).
+    assert.equal((await docker.getContainer(running[0]!.Id).inspect()).Config.User, 'node');
     const image = await docker.getImage(firstImageId).inspect();
     assert.equal(image.Config.User, 'node', 'the runtime stage is the image');
     t.diagnostic(`deployment #1 image ${firstImageId.slice(0, 19)}, ${(image.Size / 1e6).toFixed(0)} MB`);
@@ -332,9 +334,14 @@ describe('docker runtime: the deploy story end to end', { skip, timeout: 420_000
     const res = await w().get(AUTO_HOST, '/');
     assert.equal(res.status, 200, res.body);
     assert.equal((JSON.parse(res.body) as { app: string }).app, 'node-web');
+    // An image Wharf generated runs as Wharf's per-service user.
+    const [auto] = await deployments('auto', dir);
+    const [container] = (await containersOf(auto!.id)).filter((c) => c.State === 'running');
+    assert.match((await docker.getContainer(container!.Id).inspect()).Config.User, /^\d+:\d+$/);
   });
 
-  test('status --json and logs work for the docker services', async () => {
+  test('status --json and logs work for the docker services', async (t) => {
+    const since = Date.now();
     const all = parseJson<ServiceStatusView[]>(await cli(['status', '--json']));
     const byName = Object.fromEntries(all.map((s) => [s.service, s]));
     for (const name of ['web', 'worker', 'auto']) {
@@ -349,5 +356,6 @@ describe('docker runtime: the deploy story end to end', { skip, timeout: 420_000
     assert.match(build.stdout, /\[build \d\/\d\]/);
     const running = (await containersOf()).filter((c) => c.State === 'running' && c.Labels['wharf.role'] === 'app');
     assert.equal(running.length, 3, `one container each for web, worker and auto: ${JSON.stringify(running.map((c) => c.Names))}`);
+    phase(t, 'status and logs', since);
   });
 });
