@@ -28,13 +28,22 @@ export function envList(env: Record<string, string>, port: number | null): strin
   return Object.entries(all).map(([k, v]) => `${k}=${v}`);
 }
 
-/**
- * The user the program runs as. An image's own USER is honoured (a Dockerfile says who its
- * program runs as); Wharf passes a user only for images it built itself from source, whose
- * USER means nothing, and then it wins.
- */
+/** The user the caller asked for, as the engine's `User`. */
 export function userOf(user: RunAs | null | undefined): { User?: string } {
   return user ? { User: `${user.uid}:${user.gid}` } : {};
+}
+
+/**
+ * The user the program runs as. An image built from the user's own Dockerfile (label
+ * `wharf.build=dockerfile`) keeps its USER: the Dockerfile says who its program runs as, and
+ * owns its files for that user. Callers pass Wharf's per-service user for every deployment, so
+ * the driver decides here, from the image; other images (generated from source, prebuilt,
+ * databases) run as the user given.
+ */
+export async function userFor(docker: Dockerode, image: string, user: RunAs | null | undefined): Promise<{ User?: string }> {
+  if (!user) return {};
+  const info = await docker.getImage(image).inspect();
+  return info.Config?.Labels?.['wharf.build'] === 'dockerfile' ? {} : userOf(user);
 }
 
 export function restartPolicyOf(restart: ReplicaSpec['restart'], restartsSoFar = 0): { Name: string; MaximumRetryCount?: number } {

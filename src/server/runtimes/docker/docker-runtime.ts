@@ -15,7 +15,7 @@ import type {
 import type { SecretBox } from '../../../shared/secrets/secret-box.js';
 import { Bookkeeping } from './bookkeeping.js';
 import { dockerFromHost, statusCodeOf, tolerate } from './client.js';
-import { checkMounts, publishedPorts, envList, hostConfig, imageOf, restartPolicyOf, userOf } from './container-config.js';
+import { checkMounts, publishedPorts, envList, hostConfig, imageOf, restartPolicyOf, userFor } from './container-config.js';
 import { openExec } from './exec-session.js';
 import { baseLabels, checkReplicaId, containerName, factsFromLabels, homeLabel, labelFilter, LABEL, replicaLabels, type ReplicaFacts } from './labels.js';
 import { ensureNetwork, ensureVolumes, networkingConfig } from './networks.js';
@@ -109,7 +109,7 @@ export class DockerRuntime implements Runtime {
         ...(spec.command.length > 0 ? { Cmd: spec.command } : {}),
         Env: envList(spec.env, spec.port),
         ...publishedPorts(spec).exposed,
-        ...userOf(spec.user),
+        ...(await userFor(this.docker, image, spec.user)),
         Labels: labels,
         StopTimeout: Math.ceil(spec.stopGraceMs / 1000),
         HostConfig: {

@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import type { Duplex } from 'node:stream';
 import type { ExecExit, ExecSession, ExecSpec } from '../../../core/runtime.js';
 import { tolerate } from './client.js';
-import { checkMounts, envList, hostConfig, imageOf, userOf, type HostOptions } from './container-config.js';
+import { checkMounts, envList, hostConfig, imageOf, userFor, type HostOptions } from './container-config.js';
 import { LABEL, nameSafe } from './labels.js';
 import { ensureNetwork, ensureVolumes, networkingConfig } from './networks.js';
 
@@ -23,7 +23,7 @@ export async function openExec(docker: Dockerode, spec: ExecSpec, opts: { base: 
     Image: image,
     ...(spec.command.length > 0 ? { Cmd: spec.command } : {}),
     Env: envList({ ...spec.env, TERM: spec.term }, null),
-    ...userOf(spec.user),
+    ...(await userFor(docker, image, spec.user)),
     Tty: true,
     OpenStdin: true,
     StdinOnce: false,

@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { JobResult, JobSpec } from '../../../core/runtime.js';
 import { tolerate } from './client.js';
-import { checkMounts, envList, hostConfig, imageOf, userOf, type HostOptions } from './container-config.js';
+import { checkMounts, envList, hostConfig, imageOf, userFor, type HostOptions } from './container-config.js';
 import { jobContainerName, LABEL } from './labels.js';
 import { OrderedLogFile } from './log-file.js';
 import { LogPump } from './log-pump.js';
@@ -28,7 +28,7 @@ export async function runJobContainer(docker: Dockerode, job: JobSpec, opts: { b
     Image: image,
     ...(job.command.length > 0 ? { Cmd: job.command } : {}),
     Env: envList(job.env, null),
-    ...userOf(job.user),
+    ...(await userFor(docker, image, job.user)),
     Labels: { ...opts.base, [LABEL.job]: job.jobId, [LABEL.role]: 'job', [LABEL.instance]: job.serviceInstanceId ?? '' },
     HostConfig: {
       ...hostConfig(job.limits, job.volumes),
