@@ -76,4 +76,107 @@ describe('docker platform', { skip }, () => {
     assert.equal(relay.peerStatus, 200);
     assert.equal(relay.peer.service, 'b');
   });
+  test('a database and a volume survive a redeploy and a rollback of the app', async () => {
+    const project = 'ddb';
+    const dir = await makeProject(wharf.home, project, {
+      'wharf.toml': [
+        `name = "${project}"`,
+        'runtime = "docker"',
+        '[databases.db]',
+        'engine = "postgres"',
+        'version = "15"',
+        '[services.api]',
+        'root = "api"',
+        'healthcheckPath = "/health"',
+        'preDeployCommand = "node server.js migrate"',
+        '[services.api.variables]',
+        'DATABASE_URL = "${{db.DATABASE_URL}}"',
+        '[services.notes]',
+        'root = "notes"',
+        'healthcheckPath = "/health"',
+        '[[services.notes.volumes]]',
+        'name = "data"',
+        'mountPath = "/data"',
+        '',
+      ].join('\n'),
+    }, { api: 'psql', notes: 'node' });
+    await phase('database + volume: up', () => up(dir, project));
+    const databaseContainers = async () =>
+      (await containersOf(docker, wharf)).filter((c) => c.Labels['wharf.role'] === 'database').map((c) => `${c.Id}:${c.State}`);
+    const dbBefore = await databaseContainers();
+    assert.equal(dbBefore.length, 1, JSON.stringify(dbBefore));
+
+    assert.equal(await post('api', project, '/db', 'row one'), 'inserted');
+    assert.equal(await post('notes', project, '/file', 'kept note'), 'written');
+    const kept = async (when: string) => {
+      assert.deepEqual((await json<{ rows: string[] }>('api', project, '/db')).rows, ['row one'], `the row ${when}`);
+      const file = await wharf.get(host('notes', project), '/file');
+      assert.equal(file.body, 'kept note', `the volume's file ${when}`);
+    };
+    await kept('after it was written');
+
+    const volumes = await waitFor(async () => {
+      const list = parseJson<Array<{ service: string; volume: string; runtime: string; sizeBytes: number | null; attached: boolean }>>(
+        await wharf.cli(['volume', 'list', '--json'], { cwd: dir }));
+      const data = list.find((v) => v.service === 'notes' && v.volume === 'data');
+      return data && data.sizeBytes !== null && data.sizeBytes > 0 ? list : undefined;
+    }, { timeoutMs: 15_000, what: 'wharf volume list to show notes/data with a size' });
+    const data = volumes.find((v) => v.service === 'notes')!;
+    assert.equal(data.runtime, 'docker');
+    assert.equal(data.attached, true);
+    assert.ok(data.sizeBytes! >= 'kept note'.length, JSON.stringify(data));
+
+    for (const service of ['api', 'notes']) {
+      await phase(`database + volume: redeploy ${service}`, async () => {
+        succeeded(await wharf.cli(['variables', '-s', service, '--skip-deploy', '--set', 'APP_VERSION=2'], { cwd: dir }));
+        succeeded(await wharf.cli(['redeploy', '-s', service], { cwd: dir, timeoutMs: 120_000 }), `redeploy ${service}`);
+      });
+      assert.equal((await json<{ version: string }>(service, project)).version, '2');
+    }
+    await kept('after a redeploy');
+
+    for (const service of ['api', 'notes']) {
+      await phase(`database + volume: rollback ${service}`, async () => {
+        succeeded(await wharf.cli(['rollback', '-s', service], { cwd: dir, timeoutMs: 120_000 }), `rollback ${service}`);
+      });
+      // A rollback re-runs the kept image with the variables of its deployment.
+      assert.equal((await json<{ version: string }>(service, project)).version, '1');
+      const [rolledBack] = await deploymentsOf(wharf, dir, service);
+      assert.equal(rolledBack!.status, 'ACTIVE');
+      assert.ok(rolledBack!.rollbackOf, JSON.stringify(rolledBack));
+    }
+    await kept('after a rollback');
+    assert.deepEqual(await databaseContainers(), dbBefore, 'the database container is the same one, untouched');
+  });
+
+  test('a container over its memory limit is reported as OOM-killed', async () => {
+    const project = 'doom';
+    const dir = await makeProject(wharf.home, project, {
+      'wharf.toml': [
+        `name = "${project}"`,
+        'runtime = "docker"',
+        '[services.hog]',
+        'root = "hog"',
+        'healthcheckPath = "/health"',
+        'memoryLimit = "64M"',
+        '',
+      ].join('\n'),
+    }, { hog: 'node' });
+    await phase('oom: up', () => up(dir, project));
+    await phase('oom: allocate past the limit', async () => {
+      const res = await httpRequest(`http://127.0.0.1:${wharf.routerPort}/alloc?mb=256`, { host: host('hog', project) }).catch((err: Error) => ({ status: 0, body: err.message }));
+      assert.notEqual(res.status, 200, `allocating 256 MiB under a 64 MiB limit answered: ${res.body}`);
+      const oom = await waitFor(async () => {
+        const events = parseJson<Array<{ kind: string; message: string; data?: Record<string, unknown> }>>(
+          await wharf.cli(['events', '--kind', 'service.oom', '--json'], { cwd: dir }));
+        return events[0];
+      }, { timeoutMs: 20_000, what: 'a service.oom event' });
+      assert.equal(oom.kind, 'service.oom');
+      assert.match(oom.message, /limit 64 MiB/);
+      await waitFor(async () => /killed: out of memory \(limit 64 MiB\)/.test(succeeded(await wharf.cli(['logs', '-s', 'hog'], { cwd: dir })).stdout),
+        { timeoutMs: 10_000, what: 'the sys line of the OOM kill in wharf logs' });
+    });
+    // Restarted by its policy, it answers again.
+    await waitFor(async () => (await wharf.get(host('hog', project), '/health')).status === 200, { timeoutMs: 20_000, what: 'the hog to answer again after its restart' });
+  });
 });
