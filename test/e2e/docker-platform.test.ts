@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import type Docker from 'dockerode';
 import { dockerSkip, dockerEngine, dockerWharfEnv, ensureBaseImages } from '../helpers/docker.js';
 import { httpRequest, parseJson, startWharf, succeeded, waitFor, type Wharf } from '../helpers/wharf.js';
@@ -33,6 +34,44 @@ async function up(dir: string, project: string): Promise<string> {
   const result = await wharf.cli(['up'], { cwd: dir, timeoutMs: 180_000 });
   assert.equal(result.code, 0, `wharf up: ${result.stdout}\n${result.stderr}\n${wharf.serverLog.join('')}`);
   return result.stdout;
+}
+
+/** Requests `hostname` every 25 ms through the router and counts anything but a 200. */
+function startPoller(hostname: string) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let running = true;
+  const result = { ok: 0, failures: [] as string[], versions: new Set<string>() };
+  const done = (async () => {
+    while (running) {
+      await new Promise<void>((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port: wharf.routerPort, path: '/', headers: { host: hostname }, agent }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => {
+            if (res.statusCode === 200) {
+              result.ok++;
+              result.versions.add((JSON.parse(body) as { version: string }).version);
+            } else result.failures.push(`HTTP ${res.statusCode}`);
+            resolve();
+          });
+        });
+        req.on('error', (err) => {
+          result.failures.push(err.message);
+          resolve();
+        });
+      });
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  return {
+    result,
+    async stop() {
+      running = false;
+      await done;
+      agent.destroy();
+      return result;
+    },
+  };
 }
 
 describe('docker platform', { skip }, () => {
@@ -178,5 +217,57 @@ describe('docker platform', { skip }, () => {
     });
     // Restarted by its policy, it answers again.
     await waitFor(async () => (await wharf.get(host('hog', project), '/health')).status === 200, { timeoutMs: 20_000, what: 'the hog to answer again after its restart' });
+  });
+  // Last: it kills and restarts the control plane. What the process runtime guarantees
+  // (test/e2e/crash-recovery.test.ts) holds on docker too.
+  test('kill -9 of the control plane while the new containers health-wait: restarted, it adopts them with no duplicate', async () => {
+    const project = 'dcrash';
+    const dir = await makeProject(wharf.home, project, {
+      'wharf.toml': [`name = "${project}"`, 'runtime = "docker"', '[services.web]', 'root = "web"', 'healthcheckPath = "/health"', 'healthcheckTimeout = 60', ''].join('\n'),
+    }, { web: 'node' });
+    await phase('crash: up', () => up(dir, project));
+    const first = (await statusOf(wharf, dir, 'web')).replicas[0]!.id;
+    const instance = (await containersOf(docker, wharf)).find((c) => c.Labels['wharf.replica'] === first)!.Labels['wharf.instance'];
+    const ofService = async () => (await containersOf(docker, wharf)).filter((c) => c.Labels['wharf.instance'] === instance);
+    const appContainers = async () => (await ofService()).filter((c) => c.Labels['wharf.role'] === 'app' && c.State === 'running');
+    const poller = startPoller(host('web', project));
+    try {
+
+      await phase('crash: kill -9 mid-deploy', async () => {
+        succeeded(await wharf.cli(['variables', '-s', 'web', '--skip-deploy', '--set', 'HEALTH_FAIL=1'], { cwd: dir }));
+        succeeded(await wharf.cli(['redeploy', '-s', 'web', '--detach'], { cwd: dir }));
+        await waitFor(async () => /waiting for \/health/.test(succeeded(await wharf.cli(['logs', '-s', 'web', '--build'], { cwd: dir })).stdout),
+          { timeoutMs: 60_000, intervalMs: 100, what: 'the new deployment to wait for its health check' });
+        assert.equal((await appContainers()).length, 2, 'the old and the new container run');
+        await wharf.stopServer('SIGKILL');
+        const from = poller.result.ok;
+        await waitFor(() => poller.result.ok >= from + 5, { timeoutMs: 10_000, what: () => `5 requests served with the control plane down (${poller.result.failures.join(', ')})` });
+      });
+      await phase('crash: restart and adopt', async () => {
+        await wharf.startServer();
+        const [failed] = await deploymentsOf(wharf, dir, 'web');
+        assert.equal(failed!.number, 2);
+        assert.equal(failed!.status, 'FAILED');
+        assert.match(failed!.reason ?? '', /control plane stopped/);
+        await waitFor(async () => (await statusOf(wharf, dir, 'web')).replicas.length === 1, { timeoutMs: 20_000, what: 'the half-started replica to be retired' });
+        const now = await statusOf(wharf, dir, 'web');
+        assert.equal(now.activeDeployment?.number, 1);
+        assert.equal(now.replicas[0]!.state, 'running');
+        // The engine agrees: one container per replica, the adopted one, no duplicate.
+        await waitFor(async () => (await appContainers()).length === 1, { timeoutMs: 20_000, what: 'one running app container' });
+        const [container] = await appContainers();
+        assert.equal(container!.Labels['wharf.replica'], now.replicas[0]!.id);
+        assert.equal(container!.Labels['wharf.replica'], first, 'the replica of deployment #1, adopted');
+        const all = await ofService();
+        assert.equal(all.length, 1, `containers of the service: ${all.map((c) => `${c.Names[0]} ${c.State}`).join(', ')}`);
+      });
+    } finally {
+      await poller.stop();
+    }
+    const result = poller.result;
+    assert.deepEqual(result.failures, []);
+    assert.ok(result.ok > 20, `only ${result.ok} requests ran`);
+    assert.deepEqual([...result.versions], ['1']);
+    assert.equal((await json<{ version: string }>('web', project)).version, '1');
   });
 });
