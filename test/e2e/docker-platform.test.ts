@@ -218,6 +218,57 @@ describe('docker platform', { skip }, () => {
     // Restarted by its policy, it answers again.
     await waitFor(async () => (await wharf.get(host('hog', project), '/health')).status === 200, { timeoutMs: 20_000, what: 'the hog to answer again after its restart' });
   });
+  test('a docker-compose.yml stack: a Dockerfile build, a prebuilt image, depends_on, a named volume and a managed postgres', async () => {
+    const project = 'dstack';
+    const dir = await makeProject(wharf.home, project, {
+      'docker-compose.yml': [
+        `name: ${project}`,
+        'services:',
+        '  api:',
+        '    build: ./api',
+        '    ports: ["3000:3000"]',
+        '    environment:',
+        '      DATABASE_URL: "${{db.DATABASE_URL}}"',
+        '    volumes: ["appdata:/data"]',
+        '    depends_on: [db]',
+        '    healthcheck:',
+        '      test: ["CMD", "curl", "-f", "http://localhost:3000/health"]',
+        '  front:',
+        '    image: wharf-local/node:20',
+        // A prebuilt image with a command that listens on $PORT and asks api over the private network.
+        '    command: ["node", "-e", "require(\'http\').createServer(async (q, s) => s.end(\'front+\' + await (await fetch(process.env.API_URL + \'/db/ping\')).text())).listen(process.env.PORT)"]',
+        '    ports: ["8080:8080"]',
+        '    environment:',
+        '      API_URL: "http://${{api.RAILWAY_PRIVATE_DOMAIN}}:${{api.PORT}}"',
+        '    depends_on:',
+        '      api: { condition: service_healthy }',
+        '  db:',
+        '    image: postgres:15',
+        'volumes:',
+        '  appdata: {}',
+        '',
+      ].join('\n'),
+    }, { api: 'psql' });
+    const out = await phase('compose: up', () => up(dir, project));
+    // depends_on: api is live before front is deployed.
+    const apiLive = out.search(/Deployment #1 of api is live/);
+    const frontLive = out.search(/Deployment #1 of front is live/);
+    assert.ok(apiLive >= 0 && frontLive > apiLive, out);
+    const api = await statusOf(wharf, dir, 'api');
+    assert.equal(api.settings.healthcheckPath, '/health');
+    assert.equal(api.activeDeployment?.status, 'ACTIVE');
+    assert.equal((await json<{ answer: string }>('api', project, '/db/ping')).answer, '42');
+    assert.equal(await post('api', project, '/file', 'compose note'), 'written');
+    assert.equal((await wharf.get(host('api', project), '/file')).body, 'compose note');
+    const front = await wharf.get(host('front', project), '/');
+    assert.equal(front.status, 200, front.body);
+    assert.equal(front.body, 'front+{"answer":"42"}');
+    const volumes = parseJson<Array<{ service: string; volume: string; runtime: string }>>(await wharf.cli(['volume', 'list', '--json'], { cwd: dir }));
+    assert.ok(volumes.some((v) => v.service === 'api' && v.volume === 'appdata' && v.runtime === 'docker'), JSON.stringify(volumes));
+    const db = (await containersOf(docker, wharf)).filter((c) => c.Labels['wharf.role'] === 'database' && c.State === 'running');
+    assert.ok(db.length >= 1, 'the managed postgres runs as a container');
+  });
+
   // Last: it kills and restarts the control plane. What the process runtime guarantees
   // (test/e2e/crash-recovery.test.ts) holds on docker too.
   test('kill -9 of the control plane while the new containers health-wait: restarted, it adopts them with no duplicate', async () => {
