@@ -250,10 +250,14 @@ describe('docker platform', { skip }, () => {
       ].join('\n'),
     }, { api: 'psql' });
     const out = await phase('compose: up', () => up(dir, project));
-    // depends_on: api is live before front is deployed.
-    const apiLive = out.search(/Deployment #1 of api is live/);
-    const frontLive = out.search(/Deployment #1 of front is live/);
-    assert.ok(apiLive >= 0 && frontLive > apiLive, out);
+    // Each service health-gated, and depends_on ordered: api healthy (its Compose healthcheck's
+    // path) before front builds; front (no healthcheck) gated on its port.
+    const apiHealthy = out.indexOf('[api] 1 replica(s) healthy');
+    assert.ok(out.indexOf('[api] waiting for /health to answer 2xx') >= 0 && apiHealthy > 0, out);
+    assert.ok(out.indexOf('[front] --> BUILDING') > apiHealthy, out);
+    assert.ok(out.indexOf('[front] waiting for the port to accept connections') > apiHealthy, out);
+    assert.match(out, /\[api\] ==> builder DOCKERFILE/);
+    assert.match(out, /\[front\] ==> prebuilt image wharf-local\/node:20/);
     const api = await statusOf(wharf, dir, 'api');
     assert.equal(api.settings.healthcheckPath, '/health');
     assert.equal(api.activeDeployment?.status, 'ACTIVE');
@@ -278,7 +282,8 @@ describe('docker platform', { skip }, () => {
     }, { web: 'node' });
     await phase('crash: up', () => up(dir, project));
     const first = (await statusOf(wharf, dir, 'web')).replicas[0]!.id;
-    const instance = (await containersOf(docker, wharf)).find((c) => c.Labels['wharf.replica'] === first)!.Labels['wharf.instance'];
+    const firstContainer = (await containersOf(docker, wharf)).find((c) => c.Labels['wharf.replica'] === first)!;
+    const instance = firstContainer.Labels['wharf.instance'];
     const ofService = async () => (await containersOf(docker, wharf)).filter((c) => c.Labels['wharf.instance'] === instance);
     const appContainers = async () => (await ofService()).filter((c) => c.Labels['wharf.role'] === 'app' && c.State === 'running');
     const poller = startPoller(host('web', project));
@@ -309,6 +314,7 @@ describe('docker platform', { skip }, () => {
         const [container] = await appContainers();
         assert.equal(container!.Labels['wharf.replica'], now.replicas[0]!.id);
         assert.equal(container!.Labels['wharf.replica'], first, 'the replica of deployment #1, adopted');
+        assert.equal(container!.Id, firstContainer.Id, 'the same container: adopted, not recreated');
         const all = await ofService();
         assert.equal(all.length, 1, `containers of the service: ${all.map((c) => `${c.Names[0]} ${c.State}`).join(', ')}`);
       });
