@@ -85,10 +85,14 @@ describe('docker platform', { skip }, () => {
   after(async () => {
     if (!wharf) return;
     await phase('cleanup', async () => {
-      await wharf.stopServer('SIGKILL');
-      const swept = await sweepInstallation(docker, wharf.home);
-      console.log(`# swept ${JSON.stringify(swept)}`);
-      await wharf.cleanup();
+      try {
+        await wharf.stopServer('SIGKILL');
+        // The server's containers, images, networks and volumes outlive it (by design): remove them.
+        const swept = await sweepInstallation(docker, wharf.home);
+        console.log(`# swept ${JSON.stringify(swept)}`);
+      } finally {
+        await wharf.cleanup();
+      }
     });
   });
 
@@ -326,5 +330,41 @@ describe('docker platform', { skip }, () => {
     assert.ok(result.ok > 20, `only ${result.ok} requests ran`);
     assert.deepEqual([...result.versions], ['1']);
     assert.equal((await json<{ version: string }>('web', project)).version, '1');
+
+    // Right after the traffic switch (overlapSeconds holds the old container: the window to
+    // crash in): the new deployment stays ACTIVE and the old container is retired on restart.
+    const second = startPoller(host('web', project));
+    try {
+      await phase('crash: kill -9 after the switch', async () => {
+        succeeded(await wharf.cli(['variables', '-s', 'web', '--skip-deploy', '--set', 'HEALTH_FAIL=0', '--set', 'APP_VERSION=3'], { cwd: dir }));
+        succeeded(await wharf.cli(['settings', '-s', 'web', '--set', 'overlapSeconds=5'], { cwd: dir }));
+        succeeded(await wharf.cli(['redeploy', '-s', 'web', '--detach'], { cwd: dir }));
+        await waitFor(async () => /traffic switched to deployment #3/.test(succeeded(await wharf.cli(['logs', '-s', 'web', '--build'], { cwd: dir })).stdout),
+          { timeoutMs: 60_000, intervalMs: 100, what: 'the traffic switch to deployment #3' });
+        await wharf.stopServer('SIGKILL');
+        const from = second.result.ok;
+        await waitFor(() => second.result.ok >= from + 5, { timeoutMs: 10_000, what: () => `5 requests served with the control plane down (${second.result.failures.join(', ')})` });
+      });
+      await phase('crash: restart after the switch', async () => {
+        await wharf.startServer();
+        const [live] = await deploymentsOf(wharf, dir, 'web');
+        assert.equal(live!.number, 3);
+        assert.equal(live!.status, 'ACTIVE');
+        await waitFor(async () => {
+          const s = await statusOf(wharf, dir, 'web');
+          return s.replicas.length === 1 && s.replicas[0]!.deploymentId === live!.id;
+        }, { timeoutMs: 20_000, what: 'the old replica to be retired' });
+        const [replica] = (await statusOf(wharf, dir, 'web')).replicas;
+        await waitFor(async () => (await ofService()).length === 1, { timeoutMs: 20_000, what: () => 'one container left for the service' });
+        const [container] = await ofService();
+        assert.equal(container!.Labels['wharf.replica'], replica!.id);
+        assert.equal(container!.State, 'running');
+      });
+    } finally {
+      await second.stop();
+    }
+    assert.deepEqual(second.result.failures, []);
+    assert.ok(second.result.versions.has('3'));
+    assert.equal((await json<{ version: string }>('web', project)).version, '3');
   });
 });
