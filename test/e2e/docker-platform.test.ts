@@ -216,6 +216,7 @@ describe('docker platform', { skip }, () => {
       }, { timeoutMs: 20_000, what: 'a service.oom event' });
       assert.equal(oom.kind, 'service.oom');
       assert.match(oom.message, /limit 64 MiB/);
+      if (oom.data && 'limitBytes' in oom.data) assert.equal(oom.data.limitBytes, 64 * 2 ** 20);
       await waitFor(async () => /killed: out of memory \(limit 64 MiB\)/.test(succeeded(await wharf.cli(['logs', '-s', 'hog'], { cwd: dir })).stdout),
         { timeoutMs: 10_000, what: 'the sys line of the OOM kill in wharf logs' });
     });
