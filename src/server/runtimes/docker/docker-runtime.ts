@@ -88,7 +88,7 @@ export class DockerRuntime implements Runtime {
     }
     if (existing) await this.forget(spec.replicaId, existing.Id);
     if (spec.network) await ensureNetwork(this.docker, spec.network, this.base);
-    await ensureVolumes(this.docker, spec.volumes, this.base);
+    await ensureVolumes(this.docker, spec.volumes, this.base, spec.user ? { image, user: spec.user } : undefined);
 
     const labels = replicaLabels(spec, this.base);
     const facts = factsFromLabels(labels)!;

@@ -16,7 +16,7 @@ export async function openExec(docker: Dockerode, spec: ExecSpec, opts: { base: 
   const image = imageOf(spec.artifact, `exec ${spec.execId}`);
   checkMounts(spec.volumes, opts.host);
   if (spec.network) await ensureNetwork(docker, spec.network, opts.base);
-  await ensureVolumes(docker, spec.volumes, opts.base);
+  await ensureVolumes(docker, spec.volumes, opts.base, spec.user ? { image, user: spec.user } : undefined);
   const net = networkingConfig(spec.network);
   const container = await docker.createContainer({
     name: `wharf-exec-${nameSafe(spec.execId)}`,

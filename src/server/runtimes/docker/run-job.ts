@@ -17,7 +17,7 @@ export async function runJobContainer(docker: Dockerode, job: JobSpec, opts: { b
   const image = imageOf(job.artifact, `job ${job.jobId}`);
   checkMounts(job.volumes, opts.host);
   if (job.network) await ensureNetwork(docker, job.network, opts.base);
-  await ensureVolumes(docker, job.volumes, opts.base);
+  await ensureVolumes(docker, job.volumes, opts.base, job.user ? { image, user: job.user } : undefined);
   const startedAt = new Date().toISOString();
   const log = new OrderedLogFile(job.logFile, job.secretValues ?? []);
   const net = networkingConfig(job.network);
