@@ -8,7 +8,7 @@ import { homeLabel } from '../src/server/runtimes/docker/labels.js';
 import { ProcessRuntime } from '../src/server/runtimes/process/process-runtime.js';
 import { dockerEngine, dockerWharfEnv, ensureBaseImages } from '../test/helpers/docker.js';
 import { copyExample, startWharf, type Wharf } from '../test/helpers/wharf.js';
-import { cli, setSourceVersion, timeRollback, timeUp, type RollbackTiming, type UpTiming } from './deploys.js';
+import { addDependency, cli, setSourceVersion, timeRollback, timeUp, type RollbackTiming, type UpTiming } from './deploys.js';
 import { descendants, mb, rssBytes } from './measure.js';
 
 // `node --import tsx bench/runtimes.bench.ts`: the process runtime next to the docker runtime in
@@ -17,6 +17,9 @@ import { descendants, mb, rssBytes } from './measure.js';
 // adds in memory per replica. See bench/README.md.
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNTIME_RUNS ?? 3));
+/** BENCH_RUNTIME_DEPS=1: the app gets one real dependency (ms), so each build runs a real `npm ci`
+ *  (on docker inside the build, from the npm registry; on process from the host's npm cache). */
+const WITH_DEPS = process.env.BENCH_RUNTIME_DEPS === '1';
 const IDLE_WAIT_MS = 3_000;
 
 const cleanups: Array<{ what: string; run: () => Promise<void> }> = [];
@@ -152,6 +155,7 @@ async function deployRuns(runtime: RuntimeName, wharf: Wharf, tmp: string, nonce
     const project = `rt${runtime.slice(0, 4)}${i}`;
     const host = `web-production-${project}.localhost`;
     const dir = await copyExample('node-web', tmp);
+    if (WITH_DEPS) await addDependency(dir);
     await cli(wharf, ['init', '--name', project], dir);
     // Versions unique to this bench run: a source no earlier build has seen, so the docker
     // engine's layer cache cannot serve the copy of the source or what follows it.
@@ -334,7 +338,7 @@ function printReport(results: SideResult[]): void {
   const out: string[] = [];
   out.push('');
   out.push(`Wharf runtimes benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} CPUs, ${RUNS} run(s) per runtime`);
-  out.push('examples/node-web (no dependencies), one new project per run; times are medians (every run in brackets, seconds);');
+  out.push((WITH_DEPS ? 'examples/node-web + ms@2.1.3 (npm ci installs it)' : 'examples/node-web (no dependencies)') + ', one new project per run; times are medians (every run in brackets, seconds);');
   out.push(`memory: VmRSS and PSS from /proc, 3 s after the last command, median over the ${results[0]?.replicas.length ?? 0} / ${results[1]?.replicas.length ?? 0} live replicas.`);
   out.push('');
   out.push(table(['', ...results.map((r) => r.runtime)], rows.map(([label, cell]) => [label, ...results.map(cell)])));
