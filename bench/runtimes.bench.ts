@@ -46,6 +46,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const log = (line: string) => console.error(`[bench] ${line}`);
+const loadAtStart = os.loadavg()[0]!;
 
 type RuntimeName = 'process' | 'docker';
 
@@ -337,7 +338,7 @@ function printReport(results: SideResult[]): void {
   ];
   const out: string[] = [];
   out.push('');
-  out.push(`Wharf runtimes benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} CPUs, ${RUNS} run(s) per runtime`);
+  out.push(`Wharf runtimes benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} CPUs, ${RUNS} run(s) per runtime, 1-min load average ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0]!.toFixed(2)} at the end (other work on the machine skews the times)`);
   out.push((WITH_DEPS ? 'examples/node-web + ms@2.1.3 (npm ci installs it)' : 'examples/node-web (no dependencies)') + ', one new project per run; times are medians (every run in brackets, seconds);');
   out.push(`memory: VmRSS and PSS from /proc, 3 s after the last command, median over the ${results[0]?.replicas.length ?? 0} / ${results[1]?.replicas.length ?? 0} live replicas.`);
   out.push('');
@@ -346,13 +347,16 @@ function printReport(results: SideResult[]): void {
   const [p, d] = [results.find((r) => r.runtime === 'process'), results.find((r) => r.runtime === 'docker')];
   if (p && d) {
     const m = (r: SideResult, pick: (s: Sample) => number) => median(r.samples.map(pick)) / 1000;
-    const diff = (pick: (s: Sample) => number) => `${(m(d, pick) - m(p, pick)).toFixed(2)} s`;
+    const diff = (pick: (s: Sample) => number) => {
+      const delta = m(d, pick) - m(p, pick);
+      return `${Math.abs(delta).toFixed(2)} s ${delta >= 0 ? 'longer' : 'shorter'}`;
+    };
     const over = (r: SideResult, pick: (x: ReplicaMemory) => number) => memMedian(r, pick) ?? 0;
     out.push(
-      `Reading: on docker, \`wharf up\` until the new version answers takes ${diff((s) => s.cold.answeringMs)} longer cold and ` +
-        `${diff((s) => s.warm.answeringMs)} longer warm than on the process runtime (its build, an image build through BuildKit, ` +
+      `Reading: on docker, \`wharf up\` until the new version answers takes ${diff((s) => s.cold.answeringMs)} cold and ` +
+        `${diff((s) => s.warm.answeringMs)} warm than on the process runtime (its build, an image build through BuildKit, ` +
         `takes ${m(d, (s) => s.warmBuildMs ?? NaN).toFixed(2)} s against ${m(p, (s) => s.warmBuildMs ?? NaN).toFixed(2)} s; the rest is ` +
-        `creating and starting the container and the same health wait), and a rollback ${diff((s) => s.rollback.answeringMs)} longer ` +
+        `creating and starting the container and the same health wait), and a rollback ${diff((s) => s.rollback.answeringMs)} ` +
         `(it reuses the kept image, no build). Per replica, the process runtime adds its supervisor (${mb(over(p, (x) => x.overheadRss))} RSS, ` +
         `${mb(over(p, (x) => x.overheadPss))} PSS: a Node process of its own); docker adds a containerd shim and docker-init ` +
         `(${mb(over(d, (x) => x.overheadRss))} RSS, ${mb(over(d, (x) => x.overheadPss))} PSS), not counting dockerd and containerd, ` +
