@@ -149,37 +149,34 @@ async function buildMs(wharf: Wharf, dir: string, deployment: number): Promise<n
   return lines[0] && end ? Date.parse(end.t) - Date.parse(lines[0].t) : null;
 }
 
-/** N fresh projects on one Wharf: first deploy (cold), a changed source (warm), rollback to the first. */
-async function deployRuns(runtime: RuntimeName, wharf: Wharf, tmp: string, nonce: string): Promise<Sample[]> {
-  const samples: Sample[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const project = `rt${runtime.slice(0, 4)}${i}`;
-    const host = `web-production-${project}.localhost`;
-    const dir = await copyExample('node-web', tmp);
-    if (WITH_DEPS) await addDependency(dir);
-    await cli(wharf, ['init', '--name', project], dir);
-    // Versions unique to this bench run: a source no earlier build has seen, so the docker
-    // engine's layer cache cannot serve the copy of the source or what follows it.
-    const [coldVersion, warmVersion] = [`c${i}-${nonce}`, `w${i}-${nonce}`];
-    await setSourceVersion(dir, coldVersion);
-    log(`${runtime} ${i + 1}/${RUNS}: wharf up (cold, ${project})`);
-    const cold = await timeUp(wharf, dir, host, coldVersion, 'cold');
-    await setSourceVersion(dir, warmVersion);
-    log(`${runtime} ${i + 1}/${RUNS}: wharf up (warm, changed source)`);
-    const warm = await timeUp(wharf, dir, host, warmVersion, 'warm');
-    log(`${runtime} ${i + 1}/${RUNS}: wharf rollback ${cold.deployment}`);
-    const rollback = await timeRollback(wharf, dir, host, cold.deployment, warmVersion, coldVersion);
-    samples.push({
-      project,
-      cold,
-      warm,
-      rollback,
-      coldBuildMs: await buildMs(wharf, dir, cold.deployment),
-      warmBuildMs: await buildMs(wharf, dir, warm.deployment),
-    });
-    log(`${runtime} ${i + 1}/${RUNS}: cold ${secs(cold.answeringMs)}, warm ${secs(warm.answeringMs)}, rollback ${secs(rollback.answeringMs)}`);
-  }
-  return samples;
+/** A fresh project on one Wharf: first deploy (cold), a changed source (warm), rollback to the first. */
+async function deployRun(runtime: RuntimeName, wharf: Wharf, tmp: string, nonce: string, i: number): Promise<Sample> {
+  const project = `rt${runtime.slice(0, 4)}${i}`;
+  const host = `web-production-${project}.localhost`;
+  const dir = await copyExample('node-web', tmp);
+  if (WITH_DEPS) await addDependency(dir);
+  await cli(wharf, ['init', '--name', project], dir);
+  // Versions unique to this bench run: a source no earlier build has seen, so the docker
+  // engine's layer cache cannot serve the copy of the source or what follows it.
+  const [coldVersion, warmVersion] = [`c${i}-${nonce}`, `w${i}-${nonce}`];
+  await setSourceVersion(dir, coldVersion);
+  log(`${runtime} ${i + 1}/${RUNS}: wharf up (cold, ${project})`);
+  const cold = await timeUp(wharf, dir, host, coldVersion, 'cold');
+  await setSourceVersion(dir, warmVersion);
+  log(`${runtime} ${i + 1}/${RUNS}: wharf up (warm, changed source)`);
+  const warm = await timeUp(wharf, dir, host, warmVersion, 'warm');
+  log(`${runtime} ${i + 1}/${RUNS}: wharf rollback ${cold.deployment}`);
+  const rollback = await timeRollback(wharf, dir, host, cold.deployment, warmVersion, coldVersion);
+  const sample = {
+    project,
+    cold,
+    warm,
+    rollback,
+    coldBuildMs: await buildMs(wharf, dir, cold.deployment),
+    warmBuildMs: await buildMs(wharf, dir, warm.deployment),
+  };
+  log(`${runtime} ${i + 1}/${RUNS}: cold ${secs(cold.answeringMs)}, warm ${secs(warm.answeringMs)}, rollback ${secs(rollback.answeringMs)}`);
+  return sample;
 }
 
 async function processReplicas(wharf: Wharf): Promise<ReplicaMemory[]> {
@@ -283,10 +280,14 @@ async function main(): Promise<void> {
   cleanups.push({ what: 'engine objects of the docker Wharf', run: () => removeEngineObjects(docker, hash) });
   cleanups.push({ what: 'docker Wharf', run: () => dock.cleanup() });
 
-  // One side at a time, so the two never compete for the cores while timed.
-  const sides: Array<{ runtime: RuntimeName; wharf: Wharf; samples: Sample[] }> = [];
-  for (const [runtime, wharf] of [['process', proc], ['docker', dock]] as const) {
-    sides.push({ runtime, wharf, samples: await deployRuns(runtime, wharf, tmp, nonce) });
+  // One side at a time, so the two never compete for the cores while timed; the runs
+  // alternate between the sides, so a change in the machine's other load hits both alike.
+  const sides: Array<{ runtime: RuntimeName; wharf: Wharf; samples: Sample[] }> = [
+    { runtime: 'process', wharf: proc, samples: [] },
+    { runtime: 'docker', wharf: dock, samples: [] },
+  ];
+  for (let i = 0; i < RUNS; i++) {
+    for (const side of sides) side.samples.push(await deployRun(side.runtime, side.wharf, tmp, nonce, i));
   }
 
   await sleep(IDLE_WAIT_MS);
