@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -145,6 +145,8 @@ async function idleMemory(label: string, cpPid: number, routerPid: number, super
 
 async function main(): Promise<void> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'wharf-bench-'));
+  // mkdtemp makes it 0700; apps run as their own users and must pass through to their folders.
+  await chmod(tmp, 0o755);
   cleanups.push({ what: `remove ${tmp}`, run: () => rm(tmp, { recursive: true, force: true }) });
 
   // The harness makes WHARF_HOME with os.tmpdir(): inside our temp folder, it goes away with it
