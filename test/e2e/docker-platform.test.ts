@@ -159,8 +159,8 @@ describe('docker platform', { skip }, () => {
     await kept('after it was written');
 
     const volumes = await waitFor(async () => {
-      const list = parseJson<Array<{ service: string; volume: string; runtime: string; sizeBytes: number | null; attached: boolean }>>(
-        await wharf.cli(['volume', 'list', '--json'], { cwd: dir }));
+      type Row = { service: string; volume: string; runtime: string; sizeBytes: number | null; attached: boolean };
+      const list = parseJson<Row[]>(await wharf.cli(['volume', 'list', '--json'], { cwd: dir }));
       const data = list.find((v) => v.service === 'notes' && v.volume === 'data');
       return data && data.sizeBytes !== null && data.sizeBytes > 0 ? list : undefined;
     }, { timeoutMs: 15_000, what: 'wharf volume list to show notes/data with a size' });
@@ -210,8 +210,8 @@ describe('docker platform', { skip }, () => {
       const res = await httpRequest(`http://127.0.0.1:${wharf.routerPort}/alloc?mb=256`, { host: host('hog', project) }).catch((err: Error) => ({ status: 0, body: err.message }));
       assert.notEqual(res.status, 200, `allocating 256 MiB under a 64 MiB limit answered: ${res.body}`);
       const oom = await waitFor(async () => {
-        const events = parseJson<Array<{ kind: string; message: string; data?: Record<string, unknown> }>>(
-          await wharf.cli(['events', '--kind', 'service.oom', '--json'], { cwd: dir }));
+        type Event = { kind: string; message: string; data?: Record<string, unknown> };
+        const events = parseJson<Event[]>(await wharf.cli(['events', '--kind', 'service.oom', '--json'], { cwd: dir }));
         return events[0];
       }, { timeoutMs: 20_000, what: 'a service.oom event' });
       assert.equal(oom.kind, 'service.oom');

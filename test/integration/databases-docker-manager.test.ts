@@ -24,6 +24,17 @@ import { engineMissing, imageMissing, TEST_LABELS, tools } from './databases-doc
 const skip = (await engineMissing()) ?? (await imageMissing('postgres'));
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child: () => silent } as never;
 
+const networks = new Set<string>();
+
+async function ensureTestNetwork(name: string): Promise<void> {
+  const docker = await tools.client();
+  if (networks.has(name)) return;
+  await docker.createNetwork({ Name: name, Labels: TEST_LABELS }).catch((error: { statusCode?: number }) => {
+    if (error.statusCode !== 409) throw error;
+  });
+  networks.add(name);
+}
+
 /** start/stop/list/remove over containers labelled wharf.test=1; the rest is not reached here. */
 function containerRuntime(): Runtime {
   const statusOf = (c: { Labels: Record<string, string>; State: string }): ReplicaStatus =>
@@ -47,6 +58,8 @@ function containerRuntime(): Runtime {
   return {
     name: 'docker',
     start: async (spec: ReplicaSpec) => {
+      // The project network, as the docker runtime makes it before a container joins it.
+      if (spec.network) await ensureTestNetwork(spec.network.name);
       await startReplicaContainer(await tools.client(), spec, TEST_LABELS);
       return statusOf({ Labels: { 'wharf.replica': spec.replicaId, 'wharf.instance': spec.serviceInstanceId }, State: 'running' });
     },
@@ -97,6 +110,8 @@ describe('the database manager on docker', { skip: skip ?? false, timeout: 600_0
   after(async () => {
     for (const record of store?.databases.all() ?? []) await manager.destroy(record).catch(() => undefined);
     store?.close();
+    const docker = await tools.client();
+    for (const name of networks) await docker.getNetwork(name).remove().catch(() => undefined);
     await rm(home, { recursive: true, force: true });
   });
 
