@@ -257,10 +257,17 @@ describe('docker platform', { skip }, () => {
     const out = await phase('compose: up', () => up(dir, project));
     // Each service health-gated, and depends_on ordered: api healthy (its Compose healthcheck's
     // path) before front builds; front (no healthcheck) gated on its port.
-    const apiHealthy = out.indexOf('[api] 1 replica(s) healthy');
-    assert.ok(out.indexOf('[api] waiting for /health to answer 2xx') >= 0 && apiHealthy > 0, out);
-    assert.ok(out.indexOf('[front] --> BUILDING') > apiHealthy, out);
-    assert.ok(out.indexOf('[front] waiting for the port to accept connections') > apiHealthy, out);
+    // The CLI follows each deployment on its own stream, so their lines interleave in the order
+    // they arrive: the order is read from the servers' own log times instead.
+    assert.ok(out.includes('[api] waiting for /health to answer 2xx') && out.includes('[api] 1 replica(s) healthy'), out);
+    assert.ok(out.includes('[front] waiting for the port to accept connections'), out);
+    const buildLog = async (service: string) =>
+      succeeded(await wharf.cli(['logs', '-s', service, '--build', '--deployment', '1', '--json'], { cwd: dir }), `wharf logs -s ${service} --build`)
+        .stdout.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as { t: string; m: string });
+    const apiHealthyAt = (await buildLog('api')).find((l) => /1 replica\(s\) healthy/.test(l.m))?.t;
+    const frontFirstAt = (await buildLog('front')).find((l) => /prebuilt image/.test(l.m))?.t;
+    assert.ok(apiHealthyAt && frontFirstAt, 'both build logs have lines');
+    assert.ok(Date.parse(frontFirstAt) >= Date.parse(apiHealthyAt), `front started at ${frontFirstAt}, before api was healthy at ${apiHealthyAt}`);
     assert.match(out, /\[api\] ==> builder DOCKERFILE/);
     assert.match(out, /\[front\] ==> prebuilt image wharf-local\/node:20/);
     const api = await statusOf(wharf, dir, 'api');
