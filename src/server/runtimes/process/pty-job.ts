@@ -2,7 +2,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { spawn, type IPty } from 'node-pty';
-import type { RunAs } from '../../../core/runtime.js';
+import type { ExecExit, ExecSession, RunAs } from '../../../core/runtime.js';
 import { asAppUser } from '../../isolation/setpriv.js';
 
 // A one-off command on a real pseudo-terminal (`wharf exec -it`): node-pty forks it as a
@@ -24,23 +24,11 @@ export interface PtyJobSpec {
   killGraceMs?: number;
 }
 
-export interface PtyExit {
-  code: number | null;
-  signal: string | null;
-  timedOut: boolean;
-}
+export type PtyExit = ExecExit;
 
-export interface PtyJob {
+/** An ExecSession on a pty (hangUp: SIGHUP to the program's process group, SIGKILL after the grace), with its pid. */
+export interface PtyJob extends ExecSession {
   readonly pid: number;
-  write(data: Buffer): void;
-  resize(cols: number, rows: number): void;
-  /** Output bytes, as the program wrote them (not redacted: it is a terminal). */
-  onData(listener: (data: Buffer) => void): void;
-  pause(): void;
-  resume(): void;
-  /** Hangs up (SIGHUP to the program's process group), then SIGKILL after the grace. */
-  hangUp(): void;
-  readonly exited: Promise<PtyExit>;
 }
 
 const signalNames = new Map<number, string>(Object.entries(osConstants.signals).map(([name, n]) => [n, name]));
